@@ -1,0 +1,93 @@
+"""params.yaml loading and validation, shared by every stage command.
+
+A stage calls :func:`load_params` when it starts: an unknown value (for example
+``dvc exp run -S weighting=ucx``) stops it with a message naming the key and the
+valid values, before any work is done. The valid names here are kept equal to the
+library's registries by ``tests/stages/test_params.py``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROFILES = ("quick", "paper")
+WEIGHTINGS = ("gdwa", "dwa", "ucw", "segmif", "fixed")
+SOURCES = ("synthetic", "official", "local")
+DATASET_NAMES = ("msrs", "fmb", "m3fd")
+FUSION_MODEL_NAMES = ("swinfusion", "seafusion", "emma")
+FRAMEWORKS = ("ssvif", "original")
+RULES = ("max", "mean", "visible", "infrared")
+
+
+class ParamsError(ValueError):
+    """A params.yaml value is missing or not one of the valid values."""
+
+
+def params_path() -> Path:
+    """params.yaml of the DVC project the stage runs in (DVC sets DVC_ROOT)."""
+    return Path(os.environ.get("DVC_ROOT", ".")) / "params.yaml"
+
+
+def _choice(value: Any, key: str, valid: tuple[str, ...]) -> str:
+    if value not in valid:
+        raise ParamsError(
+            f"params.yaml: {key}={value!r} is not valid; valid values: {', '.join(valid)}. "
+            f"Fix it in params.yaml or with `dvc exp run -S {key}=<value>`."
+        )
+    return value
+
+
+def get(params: dict, dotted: str) -> Any:
+    """Value at a dotted key; a missing key is a ParamsError naming it."""
+    node: Any = params
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ParamsError(f"params.yaml: key {dotted!r} is missing (no {part!r}).")
+        node = node[part]
+    return node
+
+
+def validate(params: dict) -> dict:
+    """Check every enumerated value of params.yaml; return params unchanged."""
+    _choice(get(params, "profile"), "profile", PROFILES)
+    _choice(get(params, "weighting"), "weighting", WEIGHTINGS)
+    _choice(get(params, "data.source"), "data.source", SOURCES)
+    get(params, params["profile"])
+    for name, run in get(params, "runs").items():
+        key = f"runs.{name}"
+        _choice(run.get("framework"), f"{key}.framework", FRAMEWORKS)
+        _choice(run.get("model"), f"{key}.model", FUSION_MODEL_NAMES)
+        _choice(run.get("dataset"), f"{key}.dataset", ("msrs", "fmb"))
+        if run.get("channels") not in (1, 3):
+            raise ParamsError(f"params.yaml: {key}.channels={run.get('channels')!r}; valid values: 1, 3.")
+        if run["framework"] == "ssvif" and not run.get("headline"):
+            _choice(run.get("weighting"), f"{key}.weighting", WEIGHTINGS)
+    for rule in get(params, "methods.rules"):
+        _choice(rule, "methods.rules[]", RULES)
+    return params
+
+
+def load_params(path: Path | None = None) -> dict:
+    """Read and validate params.yaml."""
+    path = path or params_path()
+    if not path.exists():
+        raise ParamsError(f"{path} not found: run the stage from the project root (where dvc.yaml is).")
+    with open(path) as f:
+        params = yaml.safe_load(f)
+    return validate(params)
+
+
+def profile_section(params: dict, part: str) -> Any:
+    """The block `<profile>.<part>` of the active profile (e.g. `quick.train`)."""
+    return get(params, f"{params['profile']}.{part}")
+
+
+def run_weighting(params: dict, run_name: str) -> str | None:
+    """Weighting a run trains with: headline runs take the top-level `weighting`."""
+    run = get(params, f"runs.{run_name}")
+    if run["framework"] != "ssvif":
+        return None
+    return params["weighting"] if run.get("headline") else run["weighting"]
