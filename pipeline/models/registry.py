@@ -1,0 +1,35 @@
+"""Fusion model registry: params name -> class, and the factory the stages call.
+
+Widths are the keys of params ``<profile>.models.<name>``; the paper values reproduce the
+original architectures' parameter counts exactly (tests/models/test_parameters.py).
+"""
+from __future__ import annotations
+
+import torch.nn as nn
+
+from pipeline.models.emma import EMMA
+from pipeline.models.seafusion import SeAFusion
+from pipeline.models.swinfusion import SwinFusion
+
+FUSION_MODELS: dict[str, type[nn.Module]] = {
+    "swinfusion": SwinFusion,
+    "seafusion": SeAFusion,
+    "emma": EMMA,
+}
+
+
+def create_fusion_model(name: str, channels: int, **widths) -> nn.Module:
+    """Build fusion model ``name`` for ``channels`` (1 or 3) input/output channels.
+
+    The model has ``features(ir, vis)``, ``decode(features)``, ``forward(ir, vis)`` and
+    ``feature_channels``; inputs (B, channels, H, W) in [0, 1], any H, W.
+    """
+    if name not in FUSION_MODELS:
+        raise ValueError(f"unknown fusion model {name!r}; valid names: {', '.join(sorted(FUSION_MODELS))}")
+    if channels not in (1, 3):
+        raise ValueError(f"fusion model {name!r}: channels={channels!r}; valid values: 1, 3")
+    try:
+        return FUSION_MODELS[name](channels=channels, **widths)
+    except TypeError as error:
+        raise ValueError(f"fusion model {name!r}: bad widths {sorted(widths)} ({error}); "
+                         f"use the keys of params <profile>.models.{name}") from error
