@@ -1,0 +1,150 @@
+"""Fine-tuning of the segmentation model on a method's fused images (paper Appendix B-B).
+
+Recipe: cross-entropy (ignore 255), AdamW; the encoder is frozen for the first
+``freeze_epochs`` epochs at ``lr`` (constant), then everything trains from ``lr_unfrozen``
+with cosine annealing to 0 over the remaining epochs; the model with the best validation
+mIoU is kept; early stopping (``patience`` epochs without improvement) counts only after
+unfreezing, so the recipe's unfrozen phase always runs. Resumes from ``<work>/last.pt``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from pipeline.downstream.seg_data import IGNORE_INDEX, SegmentationSamples, random_crop
+from pipeline.downstream.workdir import load_checkpoint, save_checkpoint
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    epochs: int
+    freeze_epochs: int
+    batch: int
+    lr: float
+    lr_unfrozen: float
+    patience: int
+    crop: int
+    seed: int = 0
+
+
+def _optimizer(model, frozen: bool, cfg: FinetuneConfig):
+    """AdamW over the head only (frozen encoder) or over everything with cosine annealing."""
+    for p in model.encoder.parameters():
+        p.requires_grad_(not frozen)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if frozen:
+        return torch.optim.AdamW(params, lr=cfg.lr), None
+    opt = torch.optim.AdamW(params, lr=cfg.lr_unfrozen)
+    return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.epochs - cfg.freeze_epochs, 1))
+
+
+def confusion(model, samples: SegmentationSamples, num_classes: int, on_prediction: Callable | None = None) -> np.ndarray:
+    """Confusion matrix (num_classes, num_classes), rows = ground truth, over whole images."""
+    from pipeline.metrics.segmentation import ConfusionMatrix
+
+    cm = ConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX)
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        for index in range(len(samples)):
+            image, label = samples[index]
+            pred = model(image[None].to(device)).argmax(1)[0].cpu()
+            cm.update(pred.numpy(), label.numpy())
+            if on_prediction is not None:
+                on_prediction(index, pred.numpy().astype(np.uint8))
+    return np.asarray(cm.matrix)
+
+
+def mean_iou(matrix: np.ndarray, class_names) -> float:
+    from pipeline.metrics.segmentation import iou_report
+
+    value = iou_report(matrix, list(class_names))["mIoU"]
+    return float("nan") if value is None else float(value)
+
+
+def _train_epoch(model, train: SegmentationSamples, cfg: FinetuneConfig, epoch: int, optimizer) -> float:
+    device = next(model.parameters()).device
+    # Order, crops, flips and dropout depend only on (seed, epoch): a resumed run repeats them exactly.
+    generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+    torch.manual_seed(cfg.seed * 100_003 + epoch)
+    model.train()
+    order = torch.randperm(len(train), generator=generator).tolist()
+    losses = []
+    for start in range(0, len(order), cfg.batch):
+        crops = [random_crop(*train[i], cfg.crop, generator) for i in order[start:start + cfg.batch]]
+        images = torch.stack([c[0] for c in crops]).to(device)
+        labels = torch.stack([c[1] for c in crops]).to(device)
+        loss = F.cross_entropy(model(images), labels, ignore_index=IGNORE_INDEX)
+        if not torch.isfinite(loss):  # an all-ignore crop gives NaN: nothing to learn from it
+            continue
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return float(np.mean(losses)) if losses else float("nan")
+
+
+def finetune(model, train: SegmentationSamples, val: SegmentationSamples, class_names, cfg: FinetuneConfig,
+             work: Path, log: Callable[[str], None] = print) -> tuple[dict, list[dict]]:
+    """Train ``model`` (a FusedImageSegmenter) and return (best state dict, per-epoch history).
+
+    ``work`` holds ``last.pt`` (resume point, written after every epoch) and ``best.pt``.
+    A finished run is recognised and not retrained.
+    """
+    if len(train) == 0 or len(val) == 0:
+        raise ValueError(f"segmentation fine-tuning needs training and validation images (got {len(train)} and {len(val)}).")
+    last, best_path = work / "last.pt", work / "best.pt"
+    state = load_checkpoint(last)
+    if state is not None and state["config"] != asdict(cfg):
+        raise RuntimeError(f"{last} was written with another configuration; delete {work} to restart.")
+    start, history, best, bad = 0, [], -1.0, 0
+    frozen = cfg.freeze_epochs > 0
+    optimizer, scheduler = _optimizer(model, frozen, cfg)
+    if state is not None:
+        start, history, best, bad = state["epoch"] + 1, state["history"], state["best"], state["bad_epochs"]
+        model.load_state_dict(state["model"])
+        frozen = state["frozen"]
+        optimizer, scheduler = _optimizer(model, frozen, cfg)
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        log(f"segment: resuming after epoch {start} from {last}")
+    stopped = state is not None and state.get("stopped", False)
+    for epoch in range(start, cfg.epochs):
+        if stopped:
+            break
+        if frozen and epoch >= cfg.freeze_epochs:  # unfreeze the encoder: new optimiser at lr_unfrozen
+            frozen = False
+            optimizer, scheduler = _optimizer(model, frozen, cfg)
+        t0 = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        loss = _train_epoch(model, train, cfg, epoch, optimizer)
+        if scheduler is not None:
+            scheduler.step()
+        miou = mean_iou(confusion(model, val, len(class_names)), class_names)
+        improved = miou > best
+        if improved:
+            best, bad = miou, 0
+            save_checkpoint(best_path, {"model": model.state_dict(), "epoch": epoch})
+        elif not frozen:
+            bad += 1
+        history.append({"epoch": epoch + 1, "frozen": frozen, "lr": float(f"{lr:.4g}"),
+                        "loss": round(loss, 4), "val_mIoU": round(miou, 4)})
+        stopped = not frozen and bad >= cfg.patience
+        log(f"segment: epoch {epoch + 1}/{cfg.epochs} {'frozen' if frozen else 'unfrozen'} lr {lr:.2e} "
+            f"loss {loss:.4f} val mIoU {miou:.2f}{' *' if improved else ''} ({time.perf_counter() - t0:.1f} s)"
+            + (" early stop" if stopped else ""))
+        save_checkpoint(last, {"config": asdict(cfg), "epoch": epoch, "history": history, "best": best,
+                               "bad_epochs": bad, "frozen": frozen, "stopped": stopped, "model": model.state_dict(),
+                               "optimizer": optimizer.state_dict(),
+                               "scheduler": None if scheduler is None else scheduler.state_dict()})
+    best_state = load_checkpoint(best_path)
+    if best_state is None:
+        raise RuntimeError(f"no best model in {work}: training produced no validation score.")
+    return best_state["model"], history

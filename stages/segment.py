@@ -1,0 +1,97 @@
+"""Stage `segment@<method>-<dataset>`: fine-tune SegMiF's SegFormer on a method's fused images, score mIoU.
+
+    python -m stages.segment --method M --dataset fmb --fused data/fused/M/fmb --raw data/raw/fmb \
+        --split data/splits/fmb.json --out reports/metrics/segment/M-fmb.json \
+        --predictions reports/figures/segment/M-fmb
+
+Trains on the fused training split with the dataset's labels, selects on the validation split,
+scores the test split. Also writes the confusion matrix beside --out (``-confusion.csv`` and
+``-confusion.png``, or the paths given). Resumes from data/work/segment/<M>-<d>-<digest>/.
+"""
+from __future__ import annotations
+
+import click
+
+PARAMS: list[str] = ["profile", "seed", "{profile}.segment"]
+N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first stems, sorted)
+
+
+@click.command()
+@click.option("--method", required=True)
+@click.option("--dataset", required=True, type=click.Choice(["fmb", "msrs"]))
+@click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--predictions", required=True, type=click.Path(file_okay=False))
+@click.option("--confusion-csv", default=None, help="default: <out stem>-confusion.csv")
+@click.option("--confusion-png", default=None, help="default: <out stem>-confusion.png")
+@click.option("--work-root", default="data/work/segment", show_default=True)
+def main(method, dataset, fused, raw, split_file, out, predictions, confusion_csv, confusion_png, work_root):
+    import json
+    from pathlib import Path
+
+    import torch
+
+    from pipeline.atomic import atomic_dir, atomic_write_bytes, atomic_write_json, atomic_write_text
+    from pipeline.data.io import read_label
+    from pipeline.data.layout import pair_paths
+    from pipeline.data.registry import DATASETS
+    from pipeline.downstream import seg_outputs as so
+    from pipeline.downstream.seg_data import SegmentationSamples
+    from pipeline.downstream.seg_finetune import FinetuneConfig, confusion, finetune
+    from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkpoint
+    from pipeline.downstream.workdir import config_digest, files_digest, work_dir
+    from pipeline.metrics.segmentation import iou_report
+    from stages._params import get, load_params, profile_section
+
+    params = load_params()
+    seg, seed = profile_section(params, "segment"), int(get(params, "seed"))
+    spec = DATASETS[dataset]
+    stems = json.loads(Path(split_file).read_text())
+    pairs = {}
+    for part in ("train", "val", "test"):
+        pairs[part] = [(Path(fused) / f"{s}.png", pair_paths(spec, Path(raw), s, part)["label"]) for s in stems[part]]
+        missing = [str(p) for p, _ in pairs[part] if not p.exists()]
+        if missing:
+            raise click.ClickException(f"{len(missing)} fused images of the {part} split are missing, e.g. "
+                                       f"{missing[:3]}: run the method's fuse stage for every split.")
+    cfg = FinetuneConfig(epochs=seg["epochs"], freeze_epochs=seg["freeze_epochs"], batch=seg["batch"], lr=seg["lr"],
+                         lr_unfrozen=seg["lr_unfrozen"], patience=seg["patience"], crop=seg["crop"], seed=seed)
+    inputs = files_digest(p for part in ("train", "val", "test") for pair in pairs[part] for p in pair)
+    digest = config_digest({"segment": seg, "seed": seed, "dataset": dataset}, inputs)
+    work = work_dir(work_root, f"{method}-{dataset}", digest)
+    click.echo(f"segment: {method} on {dataset}: {', '.join(f'{k} {len(v)}' for k, v in pairs.items())}; work {work}")
+
+    torch.manual_seed(seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = FusedImageSegmenter(spec.num_classes, **seg["encoder"])
+    init = seg.get("init_checkpoint") or ""
+    if init:
+        loaded = load_local_checkpoint(model, init)
+        click.echo(f"segment: initialised from {init}: {loaded['loaded']} tensors, {len(loaded['skipped'])} skipped")
+    model.to(device)
+    samples = {k: SegmentationSamples(v, read_label, spec.num_classes) for k, v in pairs.items()}
+    best_state, history = finetune(model, samples["train"], samples["val"], spec.classes, cfg, work, log=click.echo)
+    model.load_state_dict(best_state)
+
+    shown = {}
+    matrix = confusion(model, samples["test"], spec.num_classes,
+                       lambda i, pred: shown.setdefault(stems["test"][i], pred) if i < N_PREDICTIONS else None)
+    report = iou_report(matrix, list(spec.classes))
+    best_epoch = max(history, key=lambda h: (h["val_mIoU"], -h["epoch"]))["epoch"]
+    atomic_write_json(out, {**so.round_floats(report), "method": method, "dataset": dataset, "init": init or "scratch",
+                            "test_images": len(stems["test"]), "epochs_trained": len(history),
+                            "best_epoch": best_epoch, "history": history})
+    stem = str(Path(out).with_suffix(""))
+    atomic_write_text(confusion_csv or f"{stem}-confusion.csv", so.confusion_csv(matrix, spec.classes))
+    atomic_write_bytes(confusion_png or f"{stem}-confusion.png",
+                       so.confusion_png(matrix, spec.classes, f"{method} on {dataset} (test, row-normalised)"))
+    with atomic_dir(predictions) as tmp:
+        for name, pred in shown.items():
+            (tmp / f"{name}.png").write_bytes(so.palette_png(pred, spec.palette))
+    click.echo(f"segment: {method} on {dataset}: test mIoU {report['mIoU']:.2f} % -> {out}")
+
+
+if __name__ == "__main__":
+    main()
