@@ -1,0 +1,150 @@
+"""Where a reproduced value comes from: which method a table row means, which metric file holds it.
+
+Everything is derived from the params' runs/rules/externals (passed in as a :class:`Methods`)
+so that the tables stage and the DAG generator (``stages.tables.inputs``) agree on the files.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.report.spec import FUSION_METRICS, TABLES, TableSpec
+
+EFFICIENCY_KEYS = ("params_M", "macs_G", "mem_MB")
+
+
+@dataclass(frozen=True)
+class Methods:
+    """The methods a report covers: params ``runs`` (name -> run dict), rules, externals, weighting."""
+
+    runs: dict[str, dict]
+    rules: tuple[str, ...] = ()
+    externals: tuple[str, ...] = ()
+    weighting: str = "gdwa"
+
+    def headline(self, dataset: str) -> str | None:
+        """The headline run of ``dataset``; on M3FD the headline run that fuses M3FD."""
+        return self._one(lambda r: r.get("headline"), dataset, "headline: true")
+
+    def original(self, model: str, dataset: str) -> str | None:
+        return self._one(lambda r: r["framework"] == "original" and r["model"] == model, dataset, f"original {model}")
+
+    def _one(self, keep, dataset: str, what: str) -> str | None:
+        if dataset == "m3fd":
+            names = [n for n, r in self.runs.items() if keep(r) and r.get("fuse_m3fd")]
+        else:
+            names = [n for n, r in self.runs.items() if keep(r) and r["dataset"] == dataset]
+        if len(names) > 1:
+            raise ValueError(f"params.yaml runs: several {what} runs for {dataset}: {', '.join(names)}; keep one")
+        return names[0] if names else None
+
+    def resolve(self, source: tuple | None, dataset: str | None) -> str | None:
+        """Method name a row ``source`` (see pipeline.report.spec) stands for, or None if not reproduced."""
+        if source is None:
+            return None
+        kind = source[0]
+        if kind == "headline":
+            return self.headline(dataset)
+        if kind == "original":
+            return self.original(source[1], dataset)
+        if kind == "run":
+            return source[1] if source[1] in self.runs else None
+        if kind == "external":
+            return source[1] if source[1] in self.externals else None
+        if kind == "efficiency":
+            return f"{source[1]}/{source[2]}"
+        raise ValueError(f"unknown row source {source!r}")
+
+    def extra_methods(self, spec: TableSpec) -> list[tuple[str, str | None]]:
+        """(method, mark group) rows appended to ``spec``: rules (never ranked), then unmatched externals."""
+        if not spec.extra_rows:
+            return []
+        used = {r.source[1] for r in spec.rows if r.source and r.source[0] == "external"}
+        return [(r, None) for r in self.rules] + [(e, spec.extra_mark_group) for e in self.externals if e not in used]
+
+
+def split_key(key: str) -> tuple[str | None, str]:
+    """``"fmb/IoU/car"`` -> ("fmb", "IoU/car"); a bare key (Table IV, text) -> (None, key)."""
+    head, _, rest = key.partition("/")
+    return (head, rest) if rest else (None, key)
+
+
+def metric_kind(metric: str) -> str | None:
+    """Which producer writes ``metric``: fusion | segment | detect | efficiency | None (text column)."""
+    if metric in FUSION_METRICS:
+        return "fusion"
+    if metric == "mIoU" or metric.startswith("IoU/"):
+        return "segment"
+    if metric == "mAP50" or metric.startswith("AP50/"):
+        return "detect"
+    if metric in EFFICIENCY_KEYS:
+        return "efficiency"
+    return None
+
+
+def metric_file(kind: str, method: str, dataset: str | None) -> str:
+    """Path of the metric file, relative to the metrics folder (COMMON contract)."""
+    if kind in ("fusion", "segment"):
+        return f"{kind}/{method}-{dataset}.json"
+    if kind == "detect":
+        return f"detect/{method}.json"
+    if kind == "efficiency":
+        return "efficiency.json"
+    raise ValueError(f"no metric file for kind {kind!r}")
+
+
+def table_cells(spec: TableSpec, methods: Methods):
+    """Yield (row index, row name, column, method, metric file or None) for every reproducible cell."""
+    rows = [(r.source, r.name) for r in spec.rows] + [((("extra", m)), m) for m, _ in methods.extra_methods(spec)]
+    for i, (source, name) in enumerate(rows):
+        for col in spec.columns:
+            dataset, metric = split_key(col.key)
+            kind = metric_kind(metric)
+            if kind is None:
+                continue
+            method = source[1] if source and source[0] == "extra" else methods.resolve(source, dataset)
+            if method is None:
+                continue
+            if kind == "efficiency" and not (source and source[0] == "efficiency"):
+                continue
+            yield i, name, col, method, metric_file(kind, method, dataset)
+
+
+def required_files(methods: Methods, tables=TABLES) -> list[str]:
+    """Every metric file the tables read, relative to the metrics folder, sorted."""
+    return sorted({f for spec in tables for *_, f in table_cells(spec, methods)})
+
+
+class MetricStore:
+    """Reads metric files under ``root`` once each; a missing file is an error naming it."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._cache: dict[str, Any] = {}
+
+    def load(self, rel: str) -> Any:
+        if rel not in self._cache:
+            path = self.root / rel
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"{path} is missing: the tables stage reads it; run the stage that writes it "
+                    f"(dvc repro) or remove the method from params.yaml")
+            self._cache[rel] = json.loads(path.read_text())
+        return self._cache[rel]
+
+    def value(self, rel: str, method: str, metric: str) -> float | None:
+        """The number for ``metric`` in file ``rel`` (None where the file holds null)."""
+        data = self.load(rel)
+        try:
+            if metric_kind(metric) == "efficiency":
+                model, framework = method.split("/")
+                return data[model][framework][metric]
+            if metric.startswith(("IoU/", "AP50/")):
+                group, cls = metric.split("/", 1)
+                return data[group][cls]
+            return data[metric]
+        except KeyError as err:
+            raise KeyError(f"{self.root / rel}: no value for {metric!r} (missing key {err}); "
+                           f"the producer's output format changed?") from None

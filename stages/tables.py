@@ -1,0 +1,95 @@
+"""Stage `tables`: Tables I-IX (md, csv, tex) beside the paper, headline.json, gradient.json, README.
+
+python -m stages.tables --metrics reports/metrics --runs reports/runs --out reports/tables \
+    --headline reports/metrics/headline.json --gradient reports/metrics/gradient.json \
+    --readme reports/README.md --figures reports/figures/paper
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+PARAMS = ["profile", "weighting", "data.source", "runs", "methods", "report"]
+FORMATS = ("md", "csv", "tex")
+
+
+def _methods(params: dict):
+    from pipeline.report.sources import Methods
+
+    return Methods(runs=params["runs"], rules=tuple(params["methods"]["rules"]),
+                   externals=tuple(params["methods"].get("external") or ()), weighting=params["weighting"])
+
+
+def inputs(params: dict, metrics: str = "reports/metrics", runs: str = "reports/runs") -> list[str]:
+    """Every metric and history file the stage reads (the DAG generator's deps), derived from params."""
+    from pipeline.report.headline import headline_files
+    from pipeline.report.sources import required_files
+
+    methods = _methods(params)
+    files = {f"{metrics}/{rel}" for rel in required_files(methods) + headline_files(methods)}
+    headline = methods.headline("fmb")
+    if headline is not None:
+        files.add(f"{runs}/{headline}/history.csv")
+    return sorted(files)
+
+
+@click.command()
+@click.option("--metrics", type=click.Path(path_type=Path), required=True, help="reports/metrics")
+@click.option("--runs", type=click.Path(path_type=Path), required=True, help="reports/runs (history.csv per run)")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="folder for table{1..9}.{md,csv,tex}")
+@click.option("--headline", type=click.Path(path_type=Path), required=True, help="headline.json to write")
+@click.option("--gradient", type=click.Path(path_type=Path), required=True, help="gradient.json to write")
+@click.option("--readme", type=click.Path(path_type=Path), required=True, help="README.md to write")
+@click.option("--figures", type=click.Path(path_type=Path), default=Path("reports/figures/paper"),
+              show_default=True, help="where the figures stage writes (only linked from the README)")
+def main(metrics, runs, out, headline, gradient, readme, figures):
+    from stages._params import get, load_params, params_path
+
+    params = load_params()
+    from pipeline.atomic import atomic_write_json, atomic_write_text
+    from pipeline.report.build import build_table
+    from pipeline.report.figure_list import FIGURES
+    from pipeline.report.gradient import gradient_summary, read_history
+    from pipeline.report.headline import headline_metrics
+    from pipeline.report.published import published_alpha_cf
+    from pipeline.report.readme import code_digest, file_digest, render_readme
+    from pipeline.report.render_csv import render_csv
+    from pipeline.report.render_md import render_md
+    from pipeline.report.render_tex import render_tex
+    from pipeline.report.sources import MetricStore
+    from pipeline.report.spec import TABLES
+
+    methods, store = _methods(params), MetricStore(metrics)
+    tolerance = float(get(params, "report.tolerance"))
+    renderers = {"md": render_md, "csv": render_csv, "tex": render_tex}
+    tables = [build_table(spec, methods, store, tolerance) for spec in TABLES]
+    for table in tables:
+        for fmt in FORMATS:
+            atomic_write_text(out / f"{table.spec.id}.{fmt}", renderers[fmt](table))
+    atomic_write_json(headline, headline_metrics(methods, store))
+
+    summary = None
+    run = methods.headline("fmb")
+    if run is not None:
+        history = runs / run / "history.csv"
+        if not history.is_file():
+            raise click.ClickException(f"{history} is missing: the train stage of run {run} writes it")
+        summary = gradient_summary(read_history(history.read_text()), run)
+    atomic_write_json(gradient, summary or {"run": None, "alpha_cf_published": published_alpha_cf()})
+
+    base = readme.parent
+    rel = lambda p: Path(os.path.relpath(p, base)).as_posix()  # noqa: E731
+    table_links = {t.spec.id: [rel(out / f"{t.spec.id}.{fmt}") for fmt in FORMATS] for t in tables}
+    text = render_readme(
+        profile=params["profile"], source=get(params, "data.source"), weighting=params["weighting"],
+        code_sha=code_digest(Path(os.environ.get("DVC_ROOT", "."))), params_sha=file_digest(params_path()),
+        tables=tables, table_links=table_links, figure_links=[(rel(figures / n), c) for n, c in FIGURES],
+        gradient=summary, tolerance=tolerance)
+    atomic_write_text(readme, text)
+    click.echo(f"tables: {len(tables)} x {len(FORMATS)} formats in {out}; headline in {headline}; README {readme}")
+
+
+if __name__ == "__main__":
+    main()
