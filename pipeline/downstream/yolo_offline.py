@@ -1,0 +1,38 @@
+"""Run Ultralytics fully offline: environment set before its import, settings that never sync.
+
+Ultralytics reads YOLO_OFFLINE / YOLO_AUTOINSTALL / YOLO_CONFIG_DIR when it is imported, so
+:func:`configure_offline` must run first; it refuses if Ultralytics is already imported with
+YOLO_OFFLINE unset (later calls only move the settings).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def configure_offline(config_dir: str | Path) -> Path:
+    """Set the offline environment, import Ultralytics, pin its settings inside ``config_dir``."""
+    config_dir = Path(config_dir).resolve()
+    config_dir.mkdir(parents=True, exist_ok=True)
+    if "ultralytics" in sys.modules and os.environ.get("YOLO_OFFLINE") != "true":
+        raise RuntimeError("ultralytics was imported before configure_offline(): its online checks would be active.")
+    os.environ.update(YOLO_OFFLINE="true", YOLO_AUTOINSTALL="false", YOLO_CONFIG_DIR=str(config_dir))
+    import ultralytics.utils as yolo_utils
+    from ultralytics.utils import SETTINGS
+
+    # Weights, datasets and runs stay inside the work tree; no analytics sync, and no logger
+    # integrations (its DVC/dvclive callback would write into the enclosing DVC project).
+    SETTINGS.update(sync=False, weights_dir=str(config_dir / "weights"), datasets_dir=str(config_dir / "datasets"),
+                    runs_dir=str(config_dir / "runs"), clearml=False, comet=False, dvc=False, mlflow=False,
+                    raytune=False, tensorboard=False, wandb=False, vscode_msg=False, openvino_msg=False)
+    # WEIGHTS_DIR was read from the settings file at import (a fresh file says "weights", cwd-relative).
+    yolo_utils.WEIGHTS_DIR = config_dir / "weights"
+    return config_dir
+
+
+def amp_check_weights() -> Path:
+    """Weights Ultralytics' CUDA AMP check loads; AMP is enabled only when they exist locally."""
+    from ultralytics.utils import WEIGHTS_DIR  # pinned by configure_offline
+
+    return Path(WEIGHTS_DIR) / "yolo26n.pt"
