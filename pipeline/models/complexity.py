@@ -111,3 +111,46 @@ def cuda_peak_memory_mb(model: nn.Module, channels: int, size: int = 256) -> flo
         model(ir, vis)
     torch.cuda.synchronize()
     return torch.cuda.max_memory_allocated() / MB
+
+
+# Table IV compares each fusion model as its original framework runs it (1 channel: Y / IR)
+# with the same architecture trained by SSVIF (3 channels: RGB / IR repeated).
+FRAMEWORK_CHANNELS = {"original": 1, "ssvif": 3}
+
+
+def model_efficiency(model: nn.Module, channels: int, size: int = 256, device: str = "cpu") -> dict:
+    """Parameters, MACs and peak live-tensor memory of one model at size x size, rounded for JSON."""
+    params = count_parameters(model)
+    macs = count_macs(model, channels, size)
+    return {
+        "params": params,
+        "params_M": round(params / 1e6, 6),
+        "macs": macs,
+        "macs_G": round(macs / 1e9, 6),
+        "mem_MB": round(peak_memory_mb(model, channels, size, device), 6),
+        "input": f"({size},{size},{channels})",
+    }
+
+
+def efficiency_table(widths: dict[str, dict], size: int = 256, device: str = "cpu") -> dict:
+    """Table IV: {model: {framework: model_efficiency(...)}} for every model in ``widths``.
+
+    widths: params ``paper.models`` (name -> constructor widths). Weights are seeded so the
+    result is the same on every run (only shapes matter to the figures anyway).
+    """
+    from pipeline.models.registry import create_fusion_model
+
+    table: dict = {}
+    for name in sorted(widths):
+        for framework, channels in FRAMEWORK_CHANNELS.items():
+            torch.manual_seed(0)
+            model = create_fusion_model(name, channels, **widths[name])
+            table.setdefault(name, {})[framework] = model_efficiency(model, channels, size, device)
+    return table
+
+
+MEMORY_MEASURE = (
+    "peak bytes of live tensor storages (parameters, buffers, inputs, activations) during one "
+    "inference forward pass under torch.no_grad(), batch 1, tracked by a TorchDispatchMode; "
+    "MB = 2^20 bytes; deterministic, allocator rounding and kernel workspaces not included"
+)
