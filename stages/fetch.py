@@ -1,0 +1,53 @@
+"""fetch@<dataset>: data/raw/<dataset>/ in the official layout, from the source in params `data.source`.
+
+python -m stages.fetch --dataset msrs --out data/raw/msrs [--downloads data/work/downloads] [--base-url URL]
+
+synthetic: procedural generator (sizes from `<profile>.synthetic.<dataset>`); official: published archives
+(cached and resumed in --downloads, verified, then extracted); local: `data.local.<dataset>` validated and linked.
+--base-url (or SSVIF_DOWNLOAD_BASE) fetches every archive from <URL>/<file name> instead (a mirror).
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+PARAMS = ["profile", "seed", "data.source", "data.local.{dataset}", "data.allow_unofficial_mirror",
+          "{profile}.synthetic.{dataset}"]
+
+
+@click.command()
+@click.option("--dataset", required=True, type=click.Choice(["msrs", "fmb", "m3fd"]))
+@click.option("--out", required=True, type=click.Path(), help="data/raw/<dataset>")
+@click.option("--downloads", default="data/work/downloads", show_default=True, type=click.Path(),
+              help="cache of downloaded archives (not a DVC output: partial downloads resume)")
+@click.option("--base-url", envvar="SSVIF_DOWNLOAD_BASE", default=None, help="mirror serving <URL>/<archive name>")
+def main(dataset: str, out: str, downloads: str, base_url: str | None) -> None:
+    from stages._params import get, load_params, profile_section
+
+    params = load_params()
+    from pipeline.data.download import DownloadError
+    from pipeline.data.extract import UnsafeArchiveError
+    from pipeline.data.manifest import ManifestError
+    from pipeline.data.registry import get_dataset
+    from pipeline.data.sources import fetch_official, fetch_synthetic, link_local
+    from pipeline.data.validate import DatasetError
+
+    spec = get_dataset(dataset)
+    source = get(params, "data.source")
+    try:
+        if source == "synthetic":
+            summary = fetch_synthetic(spec, out, int(params["seed"]), profile_section(params, f"synthetic.{dataset}"))
+        elif source == "official":
+            summary = fetch_official(spec, out, downloads, base_url=base_url,
+                                     allow_unofficial=bool(get(params, "data.allow_unofficial_mirror")))
+        else:
+            summary = link_local(spec, get(params, f"data.local.{dataset}"), out)
+    except (DownloadError, DatasetError, ManifestError, UnsafeArchiveError) as error:
+        click.echo(f"fetch {dataset} ({source}) failed: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"fetch {dataset} ({source}): {summary}")
+
+
+if __name__ == "__main__":
+    main()
