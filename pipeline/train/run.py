@@ -1,0 +1,142 @@
+"""One named run, from plain settings to a trained fusion model: what `stages.train` calls.
+
+The stage passes the params blocks as dicts (pipeline never reads params.yaml); this
+module builds the networks, the loss, the weighting and the trainer, and describes the
+run in a JSON-able record (data/runs/<run>/config.json).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
+from pipeline.losses.original import original_framework
+from pipeline.train.trainer import SSVIFTrainer, TrainConfig
+
+SELECTION_NOTE = (
+    "model selection: lowest mean fusion loss L_fus (Eq. 3) on the validation split (whole images), "
+    "among the epochs of the final stage (stage II when CSC is on); early stopping after `patience` "
+    "epochs without improvement"
+)
+
+
+@dataclass
+class RunSettings:
+    """Everything one run reads from params (resolved by the stage)."""
+
+    name: str
+    run: dict  # runs.<name>
+    widths: dict  # <profile>.models.<model>
+    train: dict  # <profile>.train (ssvif) or <profile>.original
+    seed: int = 0
+    segformer: dict = field(default_factory=dict)  # <profile>.segformer (ssvif)
+    loss: dict = field(default_factory=dict)  # loss.* (ssvif)
+    weightings: dict = field(default_factory=dict)  # weightings.* (ssvif)
+    weighting: str | None = None  # stages._params.run_weighting
+
+    @property
+    def framework(self) -> str:
+        return self.run["framework"]
+
+    def record(self) -> dict:
+        """The resolved configuration, as written to config.json (no paths, no timings)."""
+        rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k != "name"}}
+        if self.framework == "original":
+            rec["original_variant"] = original_framework(self.run["model"]).note
+            rec["lr"] = original_framework(self.run["model"]).lr
+            rec["model_selection"] = "last epoch (the original frameworks train a fixed schedule)"
+            for key in ("segformer", "loss", "weightings", "weighting"):
+                rec.pop(key)
+        else:
+            rec["model_selection"] = SELECTION_NOTE
+        return rec
+
+    def digest(self, extra: str = "") -> str:
+        """Short digest of the record (and e.g. the split), naming the resumable work directory."""
+        text = json.dumps(self.record(), sort_keys=True) + extra
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def train_config(s: RunSettings) -> TrainConfig:
+    t = s.train
+    common = dict(epochs=int(t["epochs"]), batch=int(t["batch"]), seed=int(s.seed), channels=int(s.run["channels"]),
+                  max_steps_per_epoch=int(t.get("max_steps_per_epoch", 0)))
+    if s.framework == "original":
+        return TrainConfig(lr=original_framework(s.run["model"]).lr, csc=False, two_stage=False, selection="last", **common)
+    return TrainConfig(lr=float(t["lr"]), patience=int(t["patience"]), csc=bool(s.run["csc"]),
+                       two_stage=bool(s.run["two_stage"]), stage_one_max_epochs=int(t.get("stage_one_max_epochs", 0)),
+                       **common)
+
+
+def build_trainer(s: RunSettings, device=None, log=None) -> SSVIFTrainer:
+    """Networks seeded by the run's seed, the run's loss and (SSVIF + CSC) head, SegFormer, weighting."""
+    from pipeline.models.registry import create_fusion_model
+
+    config = train_config(s)
+    torch.manual_seed(config.seed)
+    model = create_fusion_model(s.run["model"], config.channels, **s.widths)
+    if s.framework == "original":
+        return SSVIFTrainer(config, model, original_framework(s.run["model"]).loss, device=device, log=log)
+    weights = FusionLossWeights(float(s.loss["lambda_int"]), float(s.loss["lambda_grad"]), float(s.loss["lambda_ssim"]),
+                                float(s.run["lambda_color"]))
+
+    def loss_fn(_model, fused, ir, vis):
+        return fusion_loss(fused, ir, vis, weights)["total"]
+
+    head = segmenter = weighting = None
+    if config.csc:
+        from pipeline.models.seg_head import SegmentationHead
+        from pipeline.models.segformer import SegmentationModel
+        from pipeline.weighting.registry import create_weighting
+
+        n = int(s.run["n_classes"])
+        head = SegmentationHead(model.feature_channels, n)
+        segmenter = SegmentationModel(n, config.channels, **s.segformer)
+        weighting = create_weighting(s.weighting, s.weightings)
+    return SSVIFTrainer(config, model, loss_fn, head, segmenter, weighting, device=device, log=log)
+
+
+def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None, device=None, log=None,
+              on_epoch_end=None) -> dict:
+    """Train run `s` on the split's train stems, select on its val stems; resume from work_dir.
+
+    Returns {"checkpoint": what model.pt holds, "history": rows, "config": the record + outcome}.
+    """
+    from pipeline.train.data import train_batches, whole_image_batches
+
+    trainer = build_trainer(s, device=device, log=log)
+    crop, batch, seed = int(s.train["crop"]), int(s.train["batch"]), int(s.seed)
+    result = trainer.fit(
+        lambda epoch: train_batches(spec, root, split["train"], crop, batch, seed, epoch),
+        lambda: whole_image_batches(spec, root, split["val"], "val"),
+        work_dir=work_dir,
+        on_epoch_end=on_epoch_end,
+    )
+    state = {k: v.detach().cpu() for k, v in result["state_dict"].items()}
+    checkpoint = {"name": s.run["model"], "channels": int(s.run["channels"]), "widths": dict(s.widths),
+                  "state_dict": state, "run": s.name, "framework": s.framework}
+    stages = [r["stage"] for r in result["history"]]
+    config = {**s.record(), "best_epoch": result["best_epoch"], "epochs_trained": len(stages),
+              "stage_two_first_epoch": stages.index(2) + 1 if 2 in stages else None}
+    return {"checkpoint": checkpoint, "history": result["history"], "config": config}
+
+
+def load_fusion_checkpoint(path: str | Path, device=None):
+    """Rebuild the fusion model of a model.pt (name, channels, widths, state_dict); eval mode."""
+    from pipeline.models.registry import create_fusion_model
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} not found: train a run first (python -m stages.train)")
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    missing = [k for k in ("name", "channels", "widths", "state_dict") if k not in ckpt]
+    if missing:
+        raise ValueError(f"{path} is not an ssvif model.pt: missing {', '.join(missing)}")
+    model = create_fusion_model(ckpt["name"], int(ckpt["channels"]), **ckpt["widths"])
+    model.load_state_dict(ckpt["state_dict"])
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return model.to(device).eval(), int(ckpt["channels"])

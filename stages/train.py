@@ -1,0 +1,79 @@
+"""train@<run>: train one run of params `runs` -> data/runs/<run>/{model.pt, config.json} + history.csv.
+
+python -m stages.train --run NAME --raw data/raw/<ds> --split data/splits/<ds>.json
+    --out data/runs/NAME --history reports/runs/NAME/history.csv [--work data/work/train]
+
+Resumes from data/work/train/<run>-<config digest>/last.pt after an interruption.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+PARAMS = ["profile", "seed", "runs.{run}", "loss", "weightings", "weighting", "{profile}.train",
+          "{profile}.original", "{profile}.segformer", "{profile}.models"]
+
+
+def params_for(run_name: str, run: dict) -> list[str]:
+    """The params keys run `run_name` reads (cheap: the DAG generator calls it)."""
+    model = f"{{profile}}.models.{run['model']}"
+    if run["framework"] == "original":
+        return ["profile", "seed", f"runs.{run_name}", "{profile}.original", model]
+    keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "{profile}.train", "{profile}.segformer", model]
+    return keys + (["weighting"] if run.get("headline") else [])
+
+
+def settings(params: dict, run_name: str):
+    """RunSettings of `run_name` from params (also used by tests and benchmarks)."""
+    from pipeline.train.run import RunSettings
+    from stages._params import get, profile_section, run_weighting
+
+    run = get(params, f"runs.{run_name}")
+    common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=int(params["seed"]))
+    if run["framework"] == "original":
+        return RunSettings(train=profile_section(params, "original"), **common)
+    return RunSettings(train=profile_section(params, "train"), segformer=profile_section(params, "segformer"),
+                       loss=get(params, "loss"), weightings=get(params, "weightings"),
+                       weighting=run_weighting(params, run_name), **common)
+
+
+@click.command()
+@click.option("--run", "run_name", required=True, help="a run name of params.yaml `runs`")
+@click.option("--raw", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--split", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--history", type=click.Path(path_type=Path), required=True)
+@click.option("--work", type=click.Path(path_type=Path), default=Path("data/work/train"), show_default=True)
+def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
+    import io
+
+    import torch
+
+    from pipeline.atomic import atomic_dir, atomic_write_json, atomic_write_text
+    from pipeline.data.registry import get_dataset
+    from pipeline.train.history import history_csv
+    from pipeline.train.run import train_run
+    from stages._params import load_params
+
+    params = load_params()
+    s = settings(params, run_name)
+    split_doc = json.loads(split.read_text())
+    if split_doc.get("dataset") != s.run["dataset"]:
+        raise click.UsageError(f"{split} is the split of {split_doc.get('dataset')!r}, run {run_name} trains on {s.run['dataset']!r}")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True))}"
+    click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
+    result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,
+                       log=lambda line: click.echo(f"[{run_name}] {line}", err=True))
+    with atomic_dir(out) as tmp:
+        buf = io.BytesIO()
+        torch.save(result["checkpoint"], buf)
+        (tmp / "model.pt").write_bytes(buf.getvalue())
+        atomic_write_json(tmp / "config.json", result["config"])
+    atomic_write_text(history, history_csv(result["history"]))
+
+
+if __name__ == "__main__":
+    main()
