@@ -65,9 +65,9 @@ class PairDataset(Dataset):
             arrays = self._crop(arrays, fills, rng)
         if self.augment and rng.random() < 0.5:
             arrays = [a[:, ::-1] for a in arrays]
-        item = {"ir": torch.from_numpy(np.ascontiguousarray(arrays[0])).float().div_(255).unsqueeze(0),
-                "vis": torch.from_numpy(np.ascontiguousarray(arrays[1])).float().div_(255).permute(2, 0, 1).contiguous(),
+        item = {"ir": torch.from_numpy(np.array(arrays[0])).float().div_(255).unsqueeze(0),
+                "vis": torch.from_numpy(np.array(arrays[1])).float().div_(255).permute(2, 0, 1).contiguous(),
                 "stem": stem}
         if self.with_label:
-            item["label"] = torch.from_numpy(np.ascontiguousarray(arrays[2])).long()
+            item["label"] = torch.from_numpy(np.array(arrays[2])).long()
         return item

@@ -1,0 +1,92 @@
+"""The synthetic generator: official layouts, determinism, validity, and a task needing both modalities."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from pipeline.data.registry import DATASETS
+from pipeline.data.synthetic import generate_dataset
+from pipeline.data.synthetic_scene import COLOURS, E, TEMPERATURE, _shape, class_lut, render_scene
+from pipeline.data.validate import validate_dataset
+from pipeline.data.voc import read_voc
+
+
+def _files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_official_layouts_and_names(tiny_cache):
+    msrs, fmb, m3fd = (tiny_cache / n for n in ("msrs", "fmb", "m3fd"))
+    for split in ("train", "test"):
+        assert {p.name for p in (msrs / split).iterdir()} >= {"ir", "vi", "Segmentation_labels"}
+        assert {p.name for p in (fmb / split).iterdir()} == {"Visible", "Infrared", "Label", "color"}
+        assert all(re.fullmatch(r"\d{5}[DN]\.png", p.name) for p in (msrs / split / "ir").iterdir())
+    assert (msrs / "test" / "Segmentation_visualize").is_dir()
+    assert sorted(p.name for p in (m3fd / "M3FD_Detection").iterdir()) == ["Annotation", "Ir", "Vis"]
+    assert sorted(p.stem for p in (m3fd / "M3FD_Detection" / "Ir").iterdir()) == [f"{i:05d}" for i in range(6)]
+
+
+@pytest.mark.parametrize("name", ["msrs", "fmb", "m3fd"])
+def test_output_passes_validation(tiny_cache, name):
+    stems = validate_dataset(DATASETS[name], tiny_cache / name)
+    assert sum(len(s) for s in stems.values()) == 6
+
+
+def test_deterministic_by_seed(tiny_cache, tiny_sizes, tmp_path):
+    generate_dataset(DATASETS["msrs"], tmp_path / "same", seed=0, size=tiny_sizes["msrs"])
+    generate_dataset(DATASETS["msrs"], tmp_path / "other", seed=1, size=tiny_sizes["msrs"])
+    reference = _files(tiny_cache / "msrs")
+    assert _files(tmp_path / "same") == reference
+    other = _files(tmp_path / "other")
+    assert other.keys() != reference.keys() or other != reference
+
+
+def test_m3fd_boxes_are_exact(tiny_cache):
+    root = tiny_cache / "m3fd" / "M3FD_Detection"
+    total = 0
+    for xml in root.glob("Annotation/*.xml"):
+        width, height, boxes = read_voc(xml)
+        total += len(boxes)
+        assert all(name in DATASETS["m3fd"].classes for name, *_ in boxes)
+    assert total > 0
+    rng = np.random.default_rng(5)
+    scene = render_scene("m3fd", rng, 96, 128)
+    for kind, x0, y0, x1, y1 in scene.boxes:  # each box is tight around pixels of its element
+        inside = scene.elements[y0:y1, x0:x1] == E[kind]
+        assert inside[0].any() and inside[-1].any() and inside[:, 0].any() and inside[:, -1].any()
+
+
+def test_labels_are_the_drawn_elements():
+    scene = render_scene("fmb", np.random.default_rng(3), 64, 96)
+    label = class_lut("fmb", DATASETS["fmb"].classes)[scene.elements]
+    sky = DATASETS["fmb"].classes.index("Sky")
+    assert np.array_equal(label == sky, scene.elements == E["sky"])
+    assert label.max() < DATASETS["fmb"].num_classes
+
+
+def test_night_objects_found_in_infrared_not_visible():
+    vis_contrast, ir_contrast = [], []
+    for seed in range(4):
+        scene = render_scene("fmb", np.random.default_rng(seed), 96, 128, condition="night")
+        obj = np.isin(scene.elements, [E[k] for k in ("person", "car", "bus", "truck")])
+        ground = np.isin(scene.elements, [E[k] for k in ("road", "sidewalk", "terrain", "vegetation")])
+        lum = scene.vis.mean(axis=2)
+        vis_contrast.append(abs(lum[obj].mean() - lum[ground].mean()))
+        ir_contrast.append(abs(scene.ir[obj].astype(float).mean() - scene.ir[ground].mean()))
+    assert np.mean(ir_contrast) > 50 and np.mean(vis_contrast) < 0.25 * np.mean(ir_contrast)
+
+
+def test_some_classes_differ_only_by_colour():
+    u = np.linspace(0, 1, 40)[None, :]
+    v = np.linspace(0, 1, 30)[:, None]
+    for a, b in (("bus", "truck"), ("guardrail", "car_stop")):
+        assert all(np.array_equal(x, y) for x, y in zip(_shape(a, u, v), _shape(b, u, v)))
+        assert TEMPERATURE[a] == TEMPERATURE[b] and COLOURS[a] != COLOURS[b]
+
+
+def test_infrared_has_no_colour(tiny_cache):
+    from PIL import Image
+    ir = np.asarray(Image.open(next((tiny_cache / "m3fd" / "M3FD_Detection" / "Ir").glob("*.png"))))
+    assert ir.ndim == 3 and (ir[..., 0] == ir[..., 1]).all() and (ir[..., 1] == ir[..., 2]).all()
