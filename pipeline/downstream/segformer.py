@@ -56,9 +56,10 @@ class FusedImageSegmenter(nn.Module):
 def load_local_checkpoint(model: FusedImageSegmenter, path: str | Path) -> dict:
     """Initialise ``model`` from a local checkpoint; never a hub download.
 
-    Accepts a ``torch.save``d state dict (optionally under ``state_dict``/``model``), keys of
-    either SegformerForSemanticSegmentation (``segformer.*``, ``decode_head.*``) or this
-    wrapper, or a ``save_pretrained`` directory (``model.safetensors`` / ``pytorch_model.bin``).
+    Accepts a ``save_pretrained`` directory, or a ``torch.save``d / ``.safetensors`` state dict
+    (optionally under ``state_dict``/``model``) with the key names of the installed transformers'
+    SegformerForSemanticSegmentation (``segformer.stages.*``, ``decode_head.*``) or of this wrapper.
+    mmsegmentation checkpoints (SegMiF's release: ``backbone.*``) must be converted first.
     Tensors whose shape differs (e.g. SegMiF's 9-class classifier on 15 classes) are skipped.
     Returns ``{"loaded": n, "skipped": [keys]}``.
     """
@@ -67,13 +68,12 @@ def load_local_checkpoint(model: FusedImageSegmenter, path: str | Path) -> dict:
         raise FileNotFoundError(
             f"segment init_checkpoint {path} does not exist: put the local checkpoint there, or set "
             f"`<profile>.segment.init_checkpoint: ''` in params.yaml to train from scratch.")
-    if path.is_dir():
-        candidates = [path / "model.safetensors", path / "pytorch_model.bin"]
-        found = [c for c in candidates if c.exists()]
-        if not found:
-            raise FileNotFoundError(f"{path} holds neither model.safetensors nor pytorch_model.bin.")
-        path = found[0]
-    if path.suffix == ".safetensors":
+    if path.is_dir():  # save_pretrained layout: transformers converts older key names itself
+        from transformers import SegformerForSemanticSegmentation
+
+        state = SegformerForSemanticSegmentation.from_pretrained(
+            path, config=model.segformer.config, local_files_only=True, ignore_mismatched_sizes=True).state_dict()
+    elif path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
         state = load_file(str(path))
