@@ -1,0 +1,86 @@
+"""Fusion metrics on batches: the METRICS registry and its batched entry point.
+
+    >>> scores = fusion_metrics(fused, ir, vis)    # doctest: +SKIP
+    >>> scores["Qabf"].shape                       # (B,) float64
+
+Inputs follow the protocol of reference/metrics.md: 8-bit values (uint8 or integer-valued
+floats in 0..255), fused (B, 1 | 3, H, W), infrared (B, 1 | 3, H, W), visible (B, 3, H, W).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import torch
+
+from pipeline.metrics.delta_e import delta_e
+from pipeline.metrics.entropy import bits_to_nats, entropy, mi_sum_bits
+from pipeline.metrics.msssim import ms_ssim_sum
+from pipeline.metrics.protocol import check_8bit, colourise_luminance, rgb_to_gray
+from pipeline.metrics.qabf import qabf
+from pipeline.metrics.ssim import ssim_sum
+from pipeline.metrics.vif import vif_sum
+
+
+@dataclass(frozen=True)
+class FusionInputs:
+    """One batch on the protocol: RGB (B, 3, H, W) and rounded gray (B, 1, H, W), float64 0..255."""
+
+    fused_rgb: torch.Tensor
+    vis_rgb: torch.Tensor
+    fused: torch.Tensor
+    ir: torch.Tensor
+    vis: torch.Tensor
+
+
+def prepare_inputs(fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> FusionInputs:
+    """Check 8-bit values and shapes; colourise a 1-channel fused image; compute gray."""
+    f, a, b = check_8bit(fused, "fused"), check_8bit(ir, "infrared"), check_8bit(vis, "visible")
+    for name, x, channels in (("fused", f, (1, 3)), ("infrared", a, (1, 3)), ("visible", b, (3,))):
+        if x.ndim != 4 or x.shape[1] not in channels:
+            raise ValueError(f"{name}: expected shape (B, {' or '.join(map(str, channels))}, H, W), got {tuple(x.shape)}.")
+    if not (f.shape[0] == a.shape[0] == b.shape[0] and f.shape[-2:] == a.shape[-2:] == b.shape[-2:]):
+        raise ValueError(
+            f"fused {tuple(f.shape)}, infrared {tuple(a.shape)} and visible {tuple(b.shape)} differ in "
+            "batch size or H, W; the metrics never resize."
+        )
+    if f.shape[1] == 1:  # luminance-only output: Y + visible CbCr (protocol)
+        f = colourise_luminance(f, b)
+    a_gray = a if a.shape[1] == 1 else rgb_to_gray(a)
+    return FusionInputs(fused_rgb=f, vis_rgb=b, fused=rgb_to_gray(f), ir=a_gray, vis=rgb_to_gray(b))
+
+
+# name -> function of FusionInputs giving (B,) float64. Names are the output keys.
+METRICS: dict[str, Callable[[FusionInputs], torch.Tensor]] = {
+    "EN": lambda x: entropy(x.fused),
+    "MI": lambda x: mi_sum_bits(x.fused, x.ir, x.vis),
+    "MI_nats": lambda x: bits_to_nats(mi_sum_bits(x.fused, x.ir, x.vis)),
+    "VIF": lambda x: vif_sum(x.fused, x.ir, x.vis),
+    "Qabf": lambda x: qabf(x.fused, x.ir, x.vis),
+    "SSIM": lambda x: ssim_sum(x.fused, x.ir, x.vis, data_range=2.0, dtype=torch.float32),
+    "SSIM_L255": lambda x: ssim_sum(x.fused, x.ir, x.vis, data_range=255.0),
+    "MSS": lambda x: ms_ssim_sum(x.fused, x.ir, x.vis, data_range=1.0),
+    "MSS_L255": lambda x: ms_ssim_sum(x.fused, x.ir, x.vis, data_range=255.0),
+    "dE": lambda x: delta_e(x.fused_rgb, x.vis_rgb),
+}
+
+
+def check_metric_names(names: Iterable[str]) -> list[str]:
+    names = list(names)
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise KeyError(f"unknown fusion metric(s) {unknown}; valid names: {', '.join(METRICS)}")
+    return names
+
+
+@torch.no_grad()
+def fusion_metrics(
+    fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor, names: Iterable[str] = tuple(METRICS)
+) -> dict[str, torch.Tensor]:
+    """Score a batch of same-size images: {metric name: (B,) float64 tensor}.
+
+    Values can be NaN (Qabf when no source has any gradient); callers count them.
+    """
+    names = check_metric_names(names)
+    inputs = prepare_inputs(fused, ir, vis)
+    return {name: METRICS[name](inputs).cpu() for name in names}

@@ -1,0 +1,62 @@
+"""MS-SSIM: Wang's 5-scale multi-scale SSIM as pytorch-msssim 1.0 computes it (reference/metrics.md).
+
+Gaussian window 11, sigma 1.5, 'valid' filtering, 2x2 average pooling between scales
+(odd sides padded, padding counted), negative cs/ssim clamped to 0, float64. The
+project's MSS uses data_range = 1 on 0..255 data (near-zero constants, as SSIM);
+MSS_L255 uses 255.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from pipeline.metrics.filters import separable_valid
+
+WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+WIN, SIGMA = 11, 1.5
+K1, K2 = 0.01, 0.03
+PAPER_DATA_RANGE = 1.0
+MIN_SIDE = (WIN - 1) * 2 ** 4  # the coarsest scale must still hold one window
+
+
+def _window() -> torch.Tensor:
+    # built in float32 then widened, as pytorch-msssim does: the golden values depend on it
+    x = torch.arange(WIN, dtype=torch.float32) - WIN // 2
+    g = torch.exp(-(x**2) / (2 * SIGMA**2))
+    return (g / g.sum()).to(torch.float64)
+
+
+def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_range: float) -> torch.Tensor:
+    """MS-SSIM(F, ref_c) for each channel of ref (B, C, H, W), f (B, 1, H, W), 0..255 -> (B, C)."""
+    h, w = f.shape[-2:]
+    if min(h, w) <= MIN_SIDE:
+        raise ValueError(
+            f"MS-SSIM needs images larger than {MIN_SIDE} pixels on the short side (5 scales of an "
+            f"{WIN}-pixel window); got {h}x{w}."
+        )
+    win = _window()
+    c1 = (K1 * data_range) ** 2
+    c2 = (K2 * data_range) ** 2
+    x, y = ref.to(torch.float64), f.to(torch.float64)
+    values = []
+    for level in range(len(WEIGHTS)):
+        mu1, mu2 = separable_valid(x, win), separable_valid(y, win)
+        sigma1_sq = separable_valid(x * x, win) - mu1 * mu1
+        sigma2_sq = separable_valid(y * y, win) - mu2 * mu2
+        sigma12 = separable_valid(x * y, win) - mu1 * mu2
+        cs_map = (2 * sigma12 + c2) / (sigma1_sq + sigma2_sq + c2)
+        if level < len(WEIGHTS) - 1:
+            values.append(torch.relu(cs_map.mean((-2, -1))))
+            padding = [s % 2 for s in x.shape[2:]]
+            x = F.avg_pool2d(x, kernel_size=2, padding=padding)
+            y = F.avg_pool2d(y, kernel_size=2, padding=padding)
+        else:
+            ssim_map = ((2 * mu1 * mu2 + c1) / (mu1 * mu1 + mu2 * mu2 + c1)) * cs_map
+            values.append(torch.relu(ssim_map.mean((-2, -1))))
+    weights = torch.tensor(WEIGHTS, dtype=torch.float64, device=x.device).view(-1, 1, 1)
+    return torch.prod(torch.stack(values) ** weights, dim=0)
+
+
+def ms_ssim_sum(f, a, b, data_range: float = PAPER_DATA_RANGE) -> torch.Tensor:
+    """MS-SSIM(F, A) + MS-SSIM(F, B), gray (B, 1, H, W) each -> (B,)."""
+    return ms_ssim_per_source(torch.cat([a, b], 1), f, data_range).sum(1)

@@ -1,0 +1,93 @@
+"""The scoring protocol (reference/metrics.md, "Inputs"): 8-bit images, OpenCV-rounded gray.
+
+Every metric sees the same inputs: F (fused) and B (visible) as 8-bit RGB, A (infrared)
+as 8-bit gray, and the gray of F and B computed the way the reference evaluators did
+(OpenCV's float32 BGR->GRAY, then rounded half to even). A single-channel fused image
+is colourised with the visible image's BT.601 chroma before scoring.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+class ImageError(ValueError):
+    """An image file cannot be scored (unreadable, not 8-bit, wrong shape)."""
+
+
+def read_rgb8(path: str | Path) -> np.ndarray:
+    """8-bit RGB array (H, W, 3) uint8; a 1-channel file is replicated, alpha dropped.
+
+    Files with more than 8 bits per sample are rejected, never wrapped or rescaled.
+    """
+    import cv2  # OpenCV: the reference evaluators' reader (ultralytics depends on it)
+
+    path = Path(path)
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ImageError(f"{path}: cannot read this image (corrupt file or unsupported format).")
+    if image.dtype != np.uint8:
+        raise ImageError(
+            f"{path}: {image.dtype} samples, but the metrics need 8-bit images "
+            "(save the fused output as 8-bit PNG)."
+        )
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
+    if image.shape[2] == 4:
+        image = image[:, :, :3]  # alpha carries no intensity
+    if image.shape[2] != 3:
+        raise ImageError(f"{path}: {image.shape[2]} channels; expected 1, 3 or 4.")
+    return np.ascontiguousarray(image[:, :, ::-1])  # OpenCV reads BGR
+
+
+def check_8bit(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Return ``x`` as float64 after checking it holds integers in 0..255.
+
+    MI and EN are meaningless on non-integer values, and values above 255 must not wrap
+    (reference/metrics.md, "Pitfalls"): both are errors here, not silent fixes.
+    """
+    if x.dtype == torch.uint8:
+        return x.to(torch.float64)
+    if x.is_floating_point() or x.dtype in (torch.int16, torch.int32, torch.int64):
+        xf = x.to(torch.float64)
+        if xf.numel() and (xf.min() < 0 or xf.max() > 255):
+            raise ValueError(
+                f"{name}: values in [{xf.min().item():g}, {xf.max().item():g}] exceed 8-bit 0..255; "
+                "clip and round to uint8 before scoring."
+            )
+        if not torch.equal(xf, xf.round()):
+            raise ValueError(f"{name}: non-integer values; round to 8-bit integers before scoring.")
+        return xf
+    raise TypeError(f"{name}: unsupported dtype {x.dtype}; give uint8 or integer-valued floats 0..255.")
+
+
+def rgb_to_gray(rgb: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) 8-bit RGB -> (B, 1, H, W) float64 gray, rounded half to even.
+
+    Uses OpenCV itself: its float32 arithmetic decides the ties (x.5) that occur on
+    about 1 pixel in 1000, and any other summation order flips some of them.
+    """
+    import cv2
+
+    arr = rgb.to(torch.float32).permute(0, 2, 3, 1).contiguous().cpu().numpy()
+    gray = np.stack([np.round(cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)) for im in arr])
+    return torch.from_numpy(gray.astype(np.float64))[:, None].to(rgb.device)
+
+
+def colourise_luminance(y: torch.Tensor, vis_rgb: torch.Tensor) -> torch.Tensor:
+    """Single-channel fused Y (B, 1, H, W) + visible CbCr -> 8-bit RGB (B, 3, H, W) float64.
+
+    BT.601 full-range YCbCr (JPEG convention), rounded and clipped to 0..255.
+    """
+    r, g, b = vis_rgb.to(torch.float64).unbind(1)
+    cb = -0.168736 * r - 0.331264 * g + 0.5 * b
+    cr = 0.5 * r - 0.418688 * g - 0.081312 * b
+    yy = y[:, 0].to(torch.float64)
+    out = torch.stack([yy + 1.402 * cr, yy - 0.344136 * cb - 0.714136 * cr, yy + 1.772 * cb], 1)
+    return out.round().clamp(0, 255)

@@ -1,0 +1,62 @@
+"""VIF: Sheikh-Bovik pixel-domain multi-scale visual information fidelity.
+
+Same numbers as CDDFuse's ``VIFF`` / the toolkit's ``vifp_mscale`` (reference/metrics.md),
+with separable Gaussian windows and both sources filtered as one batch.
+"""
+from __future__ import annotations
+
+import torch
+
+from pipeline.metrics.filters import gaussian_kernel1d, separable_valid
+
+SIGMA_NSQ = 2.0  # HVS noise variance sigma_n^2
+EPS = 1e-10
+
+
+def vif_per_source(ref: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
+    """VIF(ref_c, dist) for each channel c of ref (B, C, H, W) against dist (B, 1, H, W) -> (B, C).
+
+    float64, values 0..255. A NaN (0/0: a constant source) is returned as 1.0, the
+    reference's rule.
+    """
+    ref = ref.to(torch.float64)
+    dist = dist.to(torch.float64)
+    num = torch.zeros(ref.shape[:2], dtype=torch.float64, device=ref.device)
+    den = torch.zeros_like(num)
+    for scale in range(1, 5):
+        n = 2 ** (5 - scale) + 1  # 17, 9, 5, 3
+        win = gaussian_kernel1d(n, n / 5.0)
+        if scale > 1:  # low-pass then subsample by 2
+            ref = separable_valid(ref, win)[:, :, ::2, ::2]
+            dist = separable_valid(dist, win)[:, :, ::2, ::2]
+        mu1 = separable_valid(ref, win)
+        mu2 = separable_valid(dist, win)
+        sigma1_sq = (separable_valid(ref * ref, win) - mu1 * mu1).clamp_min(0)
+        sigma2_sq = (separable_valid(dist * dist, win) - mu2 * mu2).clamp_min(0)
+        sigma12 = separable_valid(ref * dist, win) - mu1 * mu2
+        sigma2_sq = sigma2_sq.expand_as(sigma1_sq)
+
+        g = sigma12 / (sigma1_sq + EPS)
+        sv_sq = sigma2_sq - g * sigma12
+        # the reference's clamps, in its order
+        flat_ref = sigma1_sq < EPS
+        g = torch.where(flat_ref, 0.0, g)
+        sv_sq = torch.where(flat_ref, sigma2_sq, sv_sq)
+        sigma1_sq = torch.where(flat_ref, 0.0, sigma1_sq)
+        flat_dist = sigma2_sq < EPS
+        g = torch.where(flat_dist, 0.0, g)
+        sv_sq = torch.where(flat_dist, 0.0, sv_sq)
+        negative = g < 0
+        sv_sq = torch.where(negative, sigma2_sq, sv_sq)
+        g = torch.where(negative, 0.0, g)
+        sv_sq = sv_sq.clamp_min(EPS)
+
+        num += torch.log10(1 + g * g * sigma1_sq / (sv_sq + SIGMA_NSQ)).sum((-2, -1))
+        den += torch.log10(1 + sigma1_sq / SIGMA_NSQ).sum((-2, -1))
+    value = num / den
+    return torch.where(torch.isnan(value), 1.0, value)
+
+
+def vif_sum(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """VIF = VIF(A, F) + VIF(B, F); gray (B, 1, H, W) each -> (B,)."""
+    return vif_per_source(torch.cat([a, b], 1), f).sum(1)
