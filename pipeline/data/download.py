@@ -119,9 +119,11 @@ def fetch_archive(archive: Archive, downloads: str | os.PathLike, base_url: str 
     downloads.mkdir(parents=True, exist_ok=True)
     final = downloads / archive.filename
     if final.exists():
-        verify(final, archive)
-        if final.exists():
+        try:
+            verify(final, archive)
             return final
+        except ChecksumError as error:  # a corrupt cached or hand-placed file: fetch it again
+            log(str(error))
     part = downloads / f"{archive.filename}.part"
     if archive.note:
         log(f"NOTE {archive.filename}: {archive.note}")

@@ -157,3 +157,13 @@ def test_no_network_is_a_clear_error(tmp_path):
 def test_unofficial_mirror_needs_consent(tmp_path):
     with pytest.raises(DownloadError, match="unofficial"):
         fetch_official(DATASETS["fmb"], tmp_path / "raw", tmp_path / "downloads", allow_unofficial=False)
+
+
+def test_corrupt_cached_archive_is_fetched_again(server, tiny_cache, tmp_path):
+    httpd, url = server
+    data = _zip_of(tiny_cache / "msrs", "")
+    _Handler.files["msrs.zip"] = data
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / "msrs.zip").write_bytes(b"truncated")  # e.g. a bad hand-placed copy
+    fetch_official(_spec(data), tmp_path / "raw", tmp_path / "downloads", base_url=url, log=lambda s: None)
+    assert (tmp_path / "downloads" / "msrs.zip").read_bytes() == data
