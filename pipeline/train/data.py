@@ -27,9 +27,11 @@ def train_batches(spec, root: str | Path, stems: list[str], crop: int, batch: in
                       drop_last=len(dataset) >= batch, collate_fn=_collate)
 
 
-def whole_image_batches(spec, root: str | Path, stems: list[str], split: str) -> DataLoader:
-    """Whole images one at a time, in split-file order (validation, fusion)."""
+def validation_batches(spec, root: str | Path, stems: list[str], crop: int = 0, seed: int = 0) -> DataLoader:
+    """Validation images one at a time, in split-file order: whole (crop 0) or one seeded crop each."""
     from pipeline.data.torch_dataset import PairDataset
 
-    dataset = PairDataset(spec, root, stems, split, crop=None, augment=False)
+    if not stems:
+        raise ValueError(f"{spec.name}: the split file lists no validation stems (model selection needs them)")
+    dataset = PairDataset(spec, root, stems, "val", crop=crop or None, augment=False, seed=seed)
     return DataLoader(dataset, batch_size=1, shuffle=False, num_workers=0, collate_fn=_collate)

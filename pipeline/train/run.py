@@ -18,7 +18,8 @@ from pipeline.losses.original import original_framework
 from pipeline.train.trainer import SSVIFTrainer, TrainConfig
 
 SELECTION_NOTE = (
-    "model selection: lowest mean fusion loss L_fus (Eq. 3) on the validation split (whole images), "
+    "model selection: lowest mean fusion loss L_fus (Eq. 3) on the validation split (whole images, or one "
+    "seeded crop of `val_crop` per image when val_crop > 0), "
     "among the epochs of the final stage (stage II when CSC is on); early stopping after `patience` "
     "epochs without improvement"
 )
@@ -106,13 +107,13 @@ def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Pat
 
     Returns {"checkpoint": what model.pt holds, "history": rows, "config": the record + outcome}.
     """
-    from pipeline.train.data import train_batches, whole_image_batches
+    from pipeline.train.data import train_batches, validation_batches
 
     trainer = build_trainer(s, device=device, log=log)
     crop, batch, seed = int(s.train["crop"]), int(s.train["batch"]), int(s.seed)
     result = trainer.fit(
         lambda epoch: train_batches(spec, root, split["train"], crop, batch, seed, epoch),
-        lambda: whole_image_batches(spec, root, split["val"], "val"),
+        lambda: validation_batches(spec, root, split["val"], int(s.train.get("val_crop", 0)), seed),
         work_dir=work_dir,
         on_epoch_end=on_epoch_end,
     )
