@@ -28,7 +28,25 @@ def configure_offline(config_dir: str | Path) -> Path:
                     raytune=False, tensorboard=False, wandb=False, vscode_msg=False, openvino_msg=False)
     # WEIGHTS_DIR was read from the settings file at import (a fresh file says "weights", cwd-relative).
     yolo_utils.WEIGHTS_DIR = config_dir / "weights"
+    _place_fonts(Path(yolo_utils.USER_CONFIG_DIR))
     return config_dir
+
+
+def _place_fonts(user_config_dir: Path) -> None:
+    """Put a local TTF where Ultralytics looks for Arial, so its dataset check never downloads one.
+
+    check_det_dataset() calls check_font("Arial.ttf"), which requests the file online even with
+    YOLO_OFFLINE=true; it only labels plots (plots=False here), so matplotlib's DejaVu Sans stands in.
+    """
+    import shutil
+
+    from matplotlib import font_manager
+
+    source = Path(font_manager.findfont("DejaVu Sans", fallback_to_default=True))
+    user_config_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        if not (user_config_dir / name).exists():
+            shutil.copyfile(source, user_config_dir / name)
 
 
 def amp_check_weights() -> Path:

@@ -130,13 +130,32 @@ def tiny_params(tmp_path, monkeypatch):
 
 @pytest.fixture
 def no_network(monkeypatch):
-    """Any attempt to open a network connection fails the test."""
+    """Any attempt to open a network connection fails the test, even if the caller swallows the error."""
     import socket
+    import traceback
+
+    attempts = []
 
     def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args[1:] if args else kwargs}")
+        attempts.append(repr(args[1:] if args else kwargs) + "\n" + "".join(f for f in traceback.format_stack() if "ultralytics" in f or "pipeline" in f))
+        raise AssertionError(f"network access attempted: {attempts[-1]}")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    yield attempts
+    assert attempts == [], f"network access attempted: {attempts}"
+
+
+@pytest.fixture
+def det_inputs(tmp_path):
+    return make_detection_inputs(tmp_path)
+
+
+@pytest.fixture
+def yolo_env(monkeypatch):
+    """Restore Ultralytics' environment variables after the test (configure_offline sets them)."""
+    for name in ("YOLO_OFFLINE", "YOLO_AUTOINSTALL", "YOLO_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "true" if name == "YOLO_OFFLINE" else "")
