@@ -8,7 +8,7 @@ floats in 0..255), fused (B, 1 | 3, H, W), infrared (B, 1 | 3, H, W), visible (B
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import torch
@@ -31,6 +31,13 @@ class FusionInputs:
     fused: torch.Tensor
     ir: torch.Tensor
     vis: torch.Tensor
+    shared: dict = field(default_factory=dict)  # intermediates two metrics share
+
+    def once(self, key: str, compute: Callable[[], torch.Tensor]) -> torch.Tensor:
+        """``compute()`` the first time ``key`` is asked for, the stored value afterwards."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
 
 def prepare_inputs(fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> FusionInputs:
@@ -50,17 +57,26 @@ def prepare_inputs(fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> 
     return FusionInputs(fused_rgb=f, vis_rgb=b, fused=rgb_to_gray(f), ir=a_gray, vis=rgb_to_gray(b))
 
 
+def _mi_bits(x: FusionInputs) -> torch.Tensor:
+    return x.once("MI", lambda: mi_sum_bits(x.fused, x.ir, x.vis))
+
+
+def _mss(x: FusionInputs) -> torch.Tensor:
+    # MSS (data_range 1, the paper's regime) and MSS_L255 share every filtered map
+    return x.once("MSS", lambda: ms_ssim_sum(x.fused, x.ir, x.vis, data_ranges=(1.0, 255.0)))
+
+
 # name -> function of FusionInputs giving (B,) float64. Names are the output keys.
 METRICS: dict[str, Callable[[FusionInputs], torch.Tensor]] = {
     "EN": lambda x: entropy(x.fused),
-    "MI": lambda x: mi_sum_bits(x.fused, x.ir, x.vis),
-    "MI_nats": lambda x: bits_to_nats(mi_sum_bits(x.fused, x.ir, x.vis)),
+    "MI": lambda x: _mi_bits(x),
+    "MI_nats": lambda x: bits_to_nats(_mi_bits(x)),
     "VIF": lambda x: vif_sum(x.fused, x.ir, x.vis),
     "Qabf": lambda x: qabf(x.fused, x.ir, x.vis),
     "SSIM": lambda x: ssim_sum(x.fused, x.ir, x.vis, data_range=2.0, dtype=torch.float32),
     "SSIM_L255": lambda x: ssim_sum(x.fused, x.ir, x.vis, data_range=255.0),
-    "MSS": lambda x: ms_ssim_sum(x.fused, x.ir, x.vis, data_range=1.0),
-    "MSS_L255": lambda x: ms_ssim_sum(x.fused, x.ir, x.vis, data_range=255.0),
+    "MSS": lambda x: _mss(x)[0],
+    "MSS_L255": lambda x: _mss(x)[1],
     "dE": lambda x: delta_e(x.fused_rgb, x.vis_rgb),
 }
 

@@ -26,8 +26,12 @@ def _window() -> torch.Tensor:
     return (g / g.sum()).to(torch.float64)
 
 
-def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_range: float) -> torch.Tensor:
-    """MS-SSIM(F, ref_c) for each channel of ref (B, C, H, W), f (B, 1, H, W), 0..255 -> (B, C)."""
+def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_ranges: tuple[float, ...]) -> torch.Tensor:
+    """MS-SSIM(F, ref_c) per channel of ref (B, C, H, W), f (B, 1, H, W), 0..255 -> (R, B, C).
+
+    One value per data range in ``data_ranges``: the filtering is shared, only the
+    stabilising constants differ.
+    """
     h, w = f.shape[-2:]
     if min(h, w) <= MIN_SIDE:
         raise ValueError(
@@ -35,8 +39,8 @@ def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_range: float) ->
             f"{WIN}-pixel window); got {h}x{w}."
         )
     win = _window()
-    c1 = (K1 * data_range) ** 2
-    c2 = (K2 * data_range) ** 2
+    c1 = torch.tensor([(K1 * r) ** 2 for r in data_ranges], dtype=torch.float64).view(-1, 1, 1, 1, 1)
+    c2 = torch.tensor([(K2 * r) ** 2 for r in data_ranges], dtype=torch.float64).view(-1, 1, 1, 1, 1)
     x, y = ref.to(torch.float64), f.to(torch.float64)
     values = []
     for level in range(len(WEIGHTS)):
@@ -46,17 +50,17 @@ def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_range: float) ->
         sigma12 = separable_valid(x * y, win) - mu1 * mu2
         cs_map = (2 * sigma12 + c2) / (sigma1_sq + sigma2_sq + c2)
         if level < len(WEIGHTS) - 1:
-            values.append(torch.relu(cs_map.mean((-2, -1))))
+            values.append(torch.relu(cs_map.mean((-2, -1))))  # (R, B, C)
             padding = [s % 2 for s in x.shape[2:]]
             x = F.avg_pool2d(x, kernel_size=2, padding=padding)
             y = F.avg_pool2d(y, kernel_size=2, padding=padding)
         else:
             ssim_map = ((2 * mu1 * mu2 + c1) / (mu1 * mu1 + mu2 * mu2 + c1)) * cs_map
             values.append(torch.relu(ssim_map.mean((-2, -1))))
-    weights = torch.tensor(WEIGHTS, dtype=torch.float64, device=x.device).view(-1, 1, 1)
+    weights = torch.tensor(WEIGHTS, dtype=torch.float64, device=x.device).view(-1, 1, 1, 1)
     return torch.prod(torch.stack(values) ** weights, dim=0)
 
 
-def ms_ssim_sum(f, a, b, data_range: float = PAPER_DATA_RANGE) -> torch.Tensor:
-    """MS-SSIM(F, A) + MS-SSIM(F, B), gray (B, 1, H, W) each -> (B,)."""
-    return ms_ssim_per_source(torch.cat([a, b], 1), f, data_range).sum(1)
+def ms_ssim_sum(f, a, b, data_ranges: tuple[float, ...] = (PAPER_DATA_RANGE,)) -> torch.Tensor:
+    """MS-SSIM(F, A) + MS-SSIM(F, B), gray (B, 1, H, W) each -> (R, B) for R data ranges."""
+    return ms_ssim_per_source(torch.cat([a, b], 1), f, tuple(data_ranges)).sum(-1)

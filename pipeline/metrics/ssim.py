@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from pipeline.metrics.filters import box_valid_axis
+from pipeline.metrics.filters import box_mean_valid_axis
 
 WIN = 7
 K1, K2 = 0.01, 0.03
@@ -23,8 +23,8 @@ PAPER_DATA_RANGE = 2.0
 
 def _uniform(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     # scipy.ndimage.uniform_filter: axis 0 then axis 1, float64 inside, stored in the input dtype
-    y = box_valid_axis(x.to(torch.float64), WIN, dim=-2).to(dtype)
-    return box_valid_axis(y.to(torch.float64), WIN, dim=-1).to(dtype)
+    y = box_mean_valid_axis(x, WIN, dim=-2).to(dtype)
+    return box_mean_valid_axis(y, WIN, dim=-1).to(dtype)
 
 
 def ssim_per_source(

@@ -27,8 +27,8 @@ def vif_per_source(ref: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
         n = 2 ** (5 - scale) + 1  # 17, 9, 5, 3
         win = gaussian_kernel1d(n, n / 5.0)
         if scale > 1:  # low-pass then subsample by 2
-            ref = separable_valid(ref, win)[:, :, ::2, ::2]
-            dist = separable_valid(dist, win)[:, :, ::2, ::2]
+            ref = separable_valid(ref, win, step=2)
+            dist = separable_valid(dist, win, step=2)
         mu1 = separable_valid(ref, win)
         mu2 = separable_valid(dist, win)
         sigma1_sq = (separable_valid(ref * ref, win) - mu1 * mu1).clamp_min(0)
