@@ -20,6 +20,7 @@ from pipeline.models.padding import crop_to, pad_to_multiple
 from pipeline.models.restormer_blocks import RestormerCNNBlock, conv3x3
 
 STRIDE = 8  # three stride-2 downsamplings
+MIN_SIZE = 9  # the H/8 features need 2 pixels for their reflect-padded convolutions
 
 
 class EMMAEncoder(nn.Module):
@@ -65,6 +66,9 @@ class EMMA(nn.Module):
 
     def features(self, ir: torch.Tensor, vis: torch.Tensor) -> list[torch.Tensor]:
         h, w = ir.shape[-2:]
+        if min(h, w) < MIN_SIZE:
+            raise ValueError(f"EMMA needs images of at least {MIN_SIZE}x{MIN_SIZE} pixels, got {h}x{w}: "
+                             "its 1/8-scale reflect-padded convolutions need 2 pixels")
         ir_scales = self.ir_encoder(pad_to_multiple(ir, STRIDE))
         vis_scales = self.vis_encoder(pad_to_multiple(vis, STRIDE))
         fused = []

@@ -70,3 +70,16 @@ def test_output_ranges(quick_widths):
     for name in ("seafusion", "emma"):  # tanh/2+0.5 and sigmoid outputs
         out = create_fusion_model(name, 3, **quick_widths[name])(x, x)
         assert out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 5), (8, 8), (9, 17)])
+@pytest.mark.parametrize("name", NAMES)
+def test_tiny_sizes(name, size, quick_widths):
+    model = create_fusion_model(name, 1, **quick_widths[name]).eval()
+    x = torch.rand(1, 1, *size)
+    if name == "emma" and min(size) < 9:
+        with pytest.raises(ValueError, match="at least 9x9"):
+            model(x, x)
+        return
+    with torch.no_grad():
+        assert model(x, x).shape == (1, 1, *size)
