@@ -6,7 +6,7 @@ f3 (c3 @ H/4), f4 (c4 @ H/8)] with channels [8, 16, 32, 32] in the paper. Parame
 paper widths: 1,518,091 (3 channels), 1,517,657 (1 channel).
 Input is reflect-padded to a multiple of 8 (three stride-2 stages); the features are cropped
 back to ceil(H / 2^k) so the segmentation head sees the image area only, and the decoder crops
-each upsampled map to its skip's size, so decode works at any size. (At sizes that are
+each upsampled map to its skip's size, so decode works at any size (inputs of at least 9x9). (At sizes that are
 multiples of 8 this is exactly the original computation.)
 """
 from __future__ import annotations

@@ -29,6 +29,14 @@ def _rates(n: int) -> list[float]:
     return torch.linspace(0, DROP_PATH, n).tolist() if n > 0 else []
 
 
+def _init_weights(module: nn.Module) -> None:
+    """The original's initialisation: truncated normal (std 0.02) linear weights, zero biases."""
+    if isinstance(module, nn.Linear):
+        nn.init.trunc_normal_(module.weight, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
 def to_tokens(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, H*W, C)."""
     return x.flatten(2).transpose(1, 2)
@@ -79,6 +87,7 @@ class SwinFusion(nn.Module):
         self.conv_last1 = nn.Conv2d(embed_dim, half, 3, 1, 1)
         self.conv_last2 = nn.Conv2d(half, half // 2, 3, 1, 1)
         self.conv_last3 = nn.Conv2d(half // 2, channels, 3, 1, 1)
+        self.apply(_init_weights)
 
     def _mask(self, size: tuple[int, int], device) -> torch.Tensor:
         return shifted_window_mask(*size, self.window_size, self.window_size // 2, device=device)
