@@ -1,0 +1,104 @@
+"""Hand-checkable cases of the fusion metrics (values derived from the definitions)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pipeline.metrics.delta_e import ciede2000, rgb8_to_lab
+from pipeline.metrics.entropy import entropy, mutual_information
+from pipeline.metrics.fusion import METRICS, check_metric_names, fusion_metrics
+from pipeline.metrics.protocol import ImageError, colourise_luminance, read_rgb8
+from pipeline.metrics.scoring import summarise
+
+H, W = 176, 200  # just above MS-SSIM's 160-pixel minimum
+
+
+def _textured(seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (1, 3, H, W), dtype=torch.uint8, generator=g)
+
+
+def test_identical_images_reach_the_maxima():
+    rgb = _textured()
+    gray = rgb[:, :1]
+    rgb = gray.expand(-1, 3, -1, -1).contiguous()  # F = A = B exactly (gray)
+    s = fusion_metrics(rgb, gray, rgb)
+    assert s["Qabf"].item() == pytest.approx(0.9753, abs=2e-4)  # Tg * Ta / (1 + e^{ka (1 - Da)})
+    assert s["SSIM"].item() == pytest.approx(2.0, abs=1e-12)
+    assert s["SSIM_L255"].item() == pytest.approx(2.0, abs=1e-12)
+    assert s["MSS"].item() == pytest.approx(2.0, abs=1e-12)
+    assert s["VIF"].item() == pytest.approx(2.0, abs=1e-9)
+    assert s["dE"].item() == 0.0
+    assert s["MI"].item() == pytest.approx(2 * s["EN"].item(), rel=1e-12)
+
+
+def test_mi_of_an_image_with_itself_is_its_entropy_in_bits():
+    f = _textured(1)[:, :1].to(torch.float64)
+    assert mutual_information(f, f).item() == pytest.approx(entropy(f).item(), rel=1e-12)
+    uniform = torch.arange(256, dtype=torch.float64).repeat(16).view(1, 1, 64, 64)
+    assert entropy(uniform).item() == pytest.approx(8.0)
+
+
+def test_constant_images_give_documented_nan_handling():
+    # black: the zero-padded Sobel sees no edge even at the border (a grey image would)
+    c = torch.zeros((1, 3, H, W), dtype=torch.uint8)
+    s = fusion_metrics(c, c[:, :1], c)
+    assert math.isnan(s["Qabf"].item())  # 0 / 0: no gradient anywhere
+    assert s["VIF"].item() == 2.0  # each source 0/0 -> 1.0, the reference rule
+    assert s["EN"].item() == 0.0 and s["MI"].item() == 0.0
+    rows = [{"image": "flat", **{k: v.item() for k, v in s.items()}},
+            {"image": "tex", **{k: v.item() for k, v in fusion_metrics(_textured(), _textured(2)[:, :1], _textured(3)).items()}}]
+    summary = summarise(rows)
+    assert summary["count"] == 2
+    assert summary["nan_counts"]["Qabf"] == 1 and summary["nan_counts"]["EN"] == 0
+    assert summary["Qabf"] == round(rows[1]["Qabf"], 6)  # mean over the non-NaN images
+
+
+def test_overflow_and_non_integer_inputs_are_rejected(tmp_path):
+    ok = _textured()
+    with pytest.raises(ValueError, match="exceed 8-bit"):
+        fusion_metrics(ok.to(torch.int32) * 2, ok[:, :1], ok)
+    with pytest.raises(ValueError, match="non-integer"):
+        fusion_metrics(ok.to(torch.float64).clamp(max=200) + 0.25, ok[:, :1], ok)
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "deep.png"), np.full((8, 8), 1000, np.uint16))
+    with pytest.raises(ImageError, match="8-bit"):
+        read_rgb8(tmp_path / "deep.png")
+
+
+def test_shape_errors_and_registry():
+    a = _textured()
+    with pytest.raises(ValueError, match="never resize"):
+        fusion_metrics(a, a[:, :1, :-1], a)
+    with pytest.raises(KeyError, match="valid names"):
+        check_metric_names(["PSNR"])
+    assert list(METRICS) == ["EN", "MI", "MI_nats", "VIF", "Qabf", "SSIM", "SSIM_L255", "MSS", "MSS_L255", "dE"]
+    with pytest.raises(ValueError, match="160"):
+        fusion_metrics(a[..., :150, :], a[:, :1, :150, :], a[..., :150, :])
+
+
+def test_single_channel_fused_is_colourised_with_visible_chroma():
+    vis = _textured(4)
+    r, g, b = vis.to(torch.float64).unbind(1)
+    y = (0.299 * r + 0.587 * g + 0.114 * b)[:, None]
+    back = colourise_luminance(y, vis)
+    assert (back - vis.to(torch.float64)).abs().max() <= 1.0  # BT.601 round trip, 8-bit rounding
+    s1 = fusion_metrics(y.round().to(torch.uint8), vis[:, :1], vis)
+    s3 = fusion_metrics(colourise_luminance(y.round(), vis).to(torch.uint8), vis[:, :1], vis)
+    assert s1["dE"].item() == pytest.approx(s3["dE"].item())
+
+
+def test_lab_and_ciede2000_match_colour_science():
+    colour = pytest.importorskip("colour")
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (2, 3, 50, 50)).astype(np.uint8)
+    rgb[0, :, 0, :] = 128  # neutral greys: a' = b = 0, hue undefined
+    lab = rgb8_to_lab(torch.from_numpy(rgb)).numpy()
+    ref = colour.XYZ_to_Lab(colour.sRGB_to_XYZ(rgb.transpose(0, 2, 3, 1) / 255.0))
+    np.testing.assert_allclose(lab.transpose(0, 2, 3, 1), ref, atol=1e-10)
+    de = ciede2000(torch.from_numpy(lab[:1]), torch.from_numpy(lab[1:]))[0].numpy()
+    np.testing.assert_allclose(de, colour.delta_E(ref[0], ref[1], method="CIE 2000"), atol=1e-9)
