@@ -14,12 +14,12 @@ def to_tensors(ir: np.ndarray, vis: np.ndarray) -> tuple[torch.Tensor, torch.Ten
     """uint8 ir (H, W) and vis (H, W, 3) -> (1, 1, H, W), (1, 3, H, W) float in [0, 1]."""
     if ir.shape[:2] != vis.shape[:2]:
         raise ValueError(f"infrared {ir.shape[:2]} and visible {vis.shape[:2]} differ in size")
-    ir_t = torch.from_numpy(np.ascontiguousarray(ir)).float().div(255)[None, None]
-    vis_t = torch.from_numpy(np.ascontiguousarray(vis)).float().div(255).permute(2, 0, 1)[None]
+    ir_t = torch.from_numpy(np.array(ir, copy=True)).float().div(255)[None, None]
+    vis_t = torch.from_numpy(np.array(vis, copy=True)).float().div(255).permute(2, 0, 1)[None]
     return ir_t, vis_t
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def fuse_arrays(model, channels: int, ir: np.ndarray, vis: np.ndarray) -> np.ndarray:
     """One pair of uint8 arrays -> the fused uint8 RGB (H, W, 3); Y outputs take the visible CbCr."""
     device = next(model.parameters()).device
