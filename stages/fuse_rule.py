@@ -41,8 +41,8 @@ def main(rule: str, dataset: str, raw: str, split_file: str, out: str) -> None:
     with atomic_dir(out) as tmp:
         for part, stem in tqdm(stems, desc=f"{rule} {dataset}", unit="img"):
             paths = pair_paths(spec, raw, stem, part)
-            ir = torch.from_numpy(read_infrared(paths["ir"])).float().div(255)[None, None]
-            vis = torch.from_numpy(read_visible(paths["vis"])).float().div(255).permute(2, 0, 1)[None]
+            ir = torch.from_numpy(read_infrared(paths["ir"]).copy()).float().div(255)[None, None]
+            vis = torch.from_numpy(read_visible(paths["vis"]).copy()).float().div(255).permute(2, 0, 1)[None]
             write_png(tmp / f"{stem}.png", to_uint8(fuse(ir, vis))[0].numpy())
     click.echo(f"fuse_rule {rule} {dataset}: {len(stems)} images")
 
