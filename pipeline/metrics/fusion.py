@@ -61,6 +61,11 @@ def _mi_bits(x: FusionInputs) -> torch.Tensor:
     return x.once("MI", lambda: mi_sum_bits(x.fused, x.ir, x.vis))
 
 
+def _ssim(x: FusionInputs) -> torch.Tensor:
+    # data_range 2 in scikit-image's float32 arithmetic (the golden values need it), and 255
+    return x.once("SSIM", lambda: ssim_sum(x.fused, x.ir, x.vis, data_ranges=(2.0, 255.0), dtype=torch.float32))
+
+
 def _mss(x: FusionInputs) -> torch.Tensor:
     # MSS (data_range 1, the paper's regime) and MSS_L255 share every filtered map
     return x.once("MSS", lambda: ms_ssim_sum(x.fused, x.ir, x.vis, data_ranges=(1.0, 255.0)))
@@ -73,8 +78,8 @@ METRICS: dict[str, Callable[[FusionInputs], torch.Tensor]] = {
     "MI_nats": lambda x: bits_to_nats(_mi_bits(x)),
     "VIF": lambda x: vif_sum(x.fused, x.ir, x.vis),
     "Qabf": lambda x: qabf(x.fused, x.ir, x.vis),
-    "SSIM": lambda x: ssim_sum(x.fused, x.ir, x.vis, data_range=2.0, dtype=torch.float32),
-    "SSIM_L255": lambda x: ssim_sum(x.fused, x.ir, x.vis, data_range=255.0),
+    "SSIM": lambda x: _ssim(x)[0],
+    "SSIM_L255": lambda x: _ssim(x)[1],
     "MSS": lambda x: _mss(x)[0],
     "MSS_L255": lambda x: _mss(x)[1],
     "dE": lambda x: delta_e(x.fused_rgb, x.vis_rgb),
