@@ -54,6 +54,13 @@ def test_train_then_fuse(project, run, monkeypatch):
     # a second run resumes from the finished work dir and writes the same bytes
     _invoke(train.main, args, project, monkeypatch)
     assert (out / "model.pt").read_bytes() == first
+    # a fresh run (new work dir) gives byte-identical outputs: model.pt, config.json, history
+    fresh = project / "fresh" / run
+    args_fresh = args[:-6] + ["--out", fresh, "--history", fresh / "history.csv", "--work", project / "work-fresh"]
+    _invoke(train.main, args_fresh, project, monkeypatch)
+    assert (fresh / "model.pt").read_bytes() == first
+    assert (fresh / "config.json").read_bytes() == (out / "config.json").read_bytes()
+    assert (fresh / "history.csv").read_bytes() == history.read_bytes()
 
     fused = project / "fused" / run
     _invoke(fuse.main, ["--run", run, "--model", out / "model.pt", "--raw", project / "raw",
