@@ -21,7 +21,8 @@ def train_batches(spec, root: str | Path, stems: list[str], crop: int, batch: in
 
     if not stems:
         raise ValueError(f"{spec.name}: the split file lists no training stems")
-    dataset = PairDataset(spec, root, stems, "train", crop=crop, augment=True, seed=seed * 100_003 + epoch)
+    dataset = PairDataset(spec, root, stems, "train", crop=crop, augment=True, seed=seed)
+    dataset.set_epoch(epoch)  # crops and flips of item i come from (seed, epoch, i)
     generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
     return DataLoader(dataset, batch_size=batch, shuffle=True, generator=generator, num_workers=0,
                       drop_last=len(dataset) >= batch, collate_fn=_collate)

@@ -60,9 +60,12 @@ def stage_two_starts(fusion_means: list[float]) -> bool:
 
 def _flat_stats(g_fus: list[torch.Tensor], g_csc: list[torch.Tensor]) -> dict[str, float]:
     """Gradient norms, projection coefficient alpha_cf (Eq. 8) and cos phi_cf (Eq. 9)."""
-    ff = sum(float((a.double() ** 2).sum()) for a in g_fus)
-    cc = sum(float((b.double() ** 2).sum()) for b in g_csc)
-    fc = sum(float((a.double() * b.double()).sum()) for a, b in zip(g_fus, g_csc))
+    sums = torch.stack([
+        torch.stack([(a.double() ** 2).sum() for a in g_fus]).sum(),
+        torch.stack([(b.double() ** 2).sum() for b in g_csc]).sum(),
+        torch.stack([(a.double() * b.double()).sum() for a, b in zip(g_fus, g_csc)]).sum(),
+    ])
+    ff, cc, fc = sums.tolist()  # one device sync per step
     nf, nc = math.sqrt(ff), math.sqrt(cc)
     return {
         "grad_norm_fus": nf,
