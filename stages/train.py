@@ -48,6 +48,7 @@ def settings(params: dict, run_name: str):
 @click.option("--work", type=click.Path(path_type=Path), default=Path("data/work/train"), show_default=True)
 def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
     import io
+    import os
 
     import torch
 
@@ -62,6 +63,7 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     split_doc = json.loads(split.read_text())
     if split_doc.get("dataset") != s.run["dataset"]:
         raise click.UsageError(f"{split} is the split of {split_doc.get('dataset')!r}, run {run_name} trains on {s.run['dataset']!r}")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS on GPU
     torch.use_deterministic_algorithms(True, warn_only=True)
     work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True))}"
     click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)

@@ -1,4 +1,10 @@
-"""Per-epoch training history: rows of floats -> a deterministic CSV (no timings)."""
+"""Per-epoch training history: rows of floats -> a deterministic CSV (no timings).
+
+Columns are epoch means over the epoch's steps: loss_total = c_fus L_fus + c_csc L_csc as
+weighted (UCW's 1/2 s_k terms excluded), w_csc = c_csc / c_fus, gradient norms over the fusion
+model's parameters, alpha_cf (Eq. 8) and cos phi_cf (Eq. 9); loss_val is the validation L_fus.
+Stage-I epochs leave the CSC columns empty.
+"""
 from __future__ import annotations
 
 import math

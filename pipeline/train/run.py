@@ -54,6 +54,9 @@ class RunSettings:
                 rec.pop(key)
         else:
             rec["model_selection"] = SELECTION_NOTE
+            rec["stage_one"] = ("stage I trains the fusion model alone with L_fus (Fig. 2 (a)); head H and SegFormer S "
+                                "join in stage II, which starts after the first epoch whose mean L_fus rises "
+                                "(or after train.stage_one_max_epochs epochs when > 0)")
         return rec
 
     def digest(self, extra: str = "") -> str:
