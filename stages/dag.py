@@ -70,7 +70,11 @@ def _padded_params(module: str, runs: dict) -> tuple[dict, list[str]]:
     fields = {}
     for name, (plain, scoped) in split.items():
         plain = plain + [plain[0]] * (n_plain - len(plain))
-        scoped = scoped + [scoped[0]] * (n_scoped - len(scoped))
+        # A run with no profile-scoped key still needs q-fields: point them at a plain key.
+        scoped_pad = [f"{scoped[0]}" for _ in range(n_scoped - len(scoped))] if scoped else []
+        scoped = scoped + scoped_pad
+        if not scoped and n_scoped:
+            raise ValueError(f"{module}.params_for({name!r}) has no `{{profile}}.` key while other runs do")
         fields[name] = {**{f"p{i}": k for i, k in enumerate(plain)},
                         **{f"q{i}": k for i, k in enumerate(scoped)}}
     template = [f"${{item.p{i}}}" for i in range(n_plain)]
@@ -186,13 +190,15 @@ def build(params: dict) -> dict:
             "cmd": ("python -m stages.segment --method ${item.method} --dataset ${item.dataset} "
                     "--fused ${item.fused} --raw data/raw/${item.dataset} "
                     "--split data/splits/${item.dataset}.json --out reports/metrics/segment/${key}.json "
-                    "--confusion reports/metrics/segment/${key}-confusion.csv "
+                    "--confusion-csv reports/metrics/segment/${key}-confusion.csv "
+                    "--confusion-png reports/metrics/segment/${key}-confusion.png "
                     "--predictions reports/figures/segment/${key}"),
             "deps": _code("segment") + ["${item.fused}", "data/raw/${item.dataset}",
                                         "data/splits/${item.dataset}.json"],
             "params": _static_params("segment"),
             "outs": [_uncached("reports/metrics/segment/${key}.json"),
                      _uncached("reports/metrics/segment/${key}-confusion.csv"),
+                     _uncached("reports/metrics/segment/${key}-confusion.png"),
                      _uncached("reports/figures/segment/${key}")],
         },
     }
@@ -234,6 +240,10 @@ def build(params: dict) -> dict:
     plots = [
         {"reports/runs": {"x": "epoch", "y": ["loss_fus", "loss_csc", "w_csc"], "title": "Training curves"}},
     ]
+    for stage in stages.values():
+        body = stage.get("do", stage)
+        if not body.get("params"):
+            body.pop("params", None)
     return {"stages": stages, "plots": plots}
 
 

@@ -1,8 +1,10 @@
 """fuse@<run>: fuse every stem of the split file (train, val, test) at full resolution -> 8-bit RGB PNG.
 
-python -m stages.fuse --run NAME --model data/runs/NAME/model.pt --raw data/raw/<ds>
+python -m stages.fuse --run NAME [--dataset <ds>] --model data/runs/NAME/model.pt --raw data/raw/<ds>
     --split data/splits/<ds>.json --out data/fused/NAME/<ds>
-    [--m3fd-raw data/raw/m3fd --m3fd-split data/splits/m3fd.json --m3fd-out data/fused/NAME/m3fd]
+
+--dataset defaults to the run's training dataset; `--dataset m3fd` writes the fused M3FD
+images that detection retrains on (a separate DVC stage, fuse@<run>-m3fd, so each is cached alone).
 """
 from __future__ import annotations
 
@@ -34,32 +36,26 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
 
 @click.command()
 @click.option("--run", "run_name", required=True)
+@click.option("--dataset", type=click.Choice(["msrs", "fmb", "m3fd"]), default=None,
+              help="dataset to fuse (default: the run's training dataset)")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--raw", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
 @click.option("--split", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-@click.option("--m3fd-raw", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--m3fd-split", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--m3fd-out", type=click.Path(path_type=Path))
-def main(run_name, model_path, raw, split, out, m3fd_raw, m3fd_split, m3fd_out) -> None:
+def main(run_name, dataset, model_path, raw, split, out) -> None:
     import torch
 
     from pipeline.train.run import load_fusion_checkpoint
     from stages._params import get, load_params
 
     run = get(load_params(), f"runs.{run_name}")
-    m3fd = (m3fd_raw, m3fd_split, m3fd_out)
-    if any(m3fd) and not all(m3fd):
-        raise click.UsageError("give all of --m3fd-raw, --m3fd-split and --m3fd-out, or none")
     torch.use_deterministic_algorithms(True, warn_only=True)
     model, channels = load_fusion_checkpoint(model_path)
 
     def log(line):
         click.echo(f"[fuse {run_name}] {line}", err=True)
 
-    _fuse_dataset(model, channels, run["dataset"], raw, split, out, log)
-    if all(m3fd):
-        _fuse_dataset(model, channels, "m3fd", m3fd_raw, m3fd_split, m3fd_out, log)
+    _fuse_dataset(model, channels, dataset or run["dataset"], raw, split, out, log)
 
 
 if __name__ == "__main__":
