@@ -237,14 +237,34 @@ def build(params: dict) -> dict:
         "params": _static_params("figures"),
         "outs": [_uncached("reports/figures/paper")],
     }
-    plots = [
-        {"reports/runs": {"x": "epoch", "y": ["loss_fus", "loss_csc", "w_csc"], "title": "Training curves"}},
-    ]
+    plots = _plots(params)
     for stage in stages.values():
         body = stage.get("do", stage)
         if not body.get("params"):
             body.pop("params", None)
     return {"stages": stages, "plots": plots}
+
+
+def _history(run: str) -> str:
+    return f"reports/runs/{run}/history.csv"
+
+
+def _plots(params: dict) -> list[dict]:
+    """`dvc plots show`: training curves, w_csc per weighting, alpha_cf, confusion matrices."""
+    runs = params["runs"]
+    headline = [r for r, run in runs.items() if run.get("headline")]
+    # Table III (ii): the runs that differ from the headline FMB run only in their weighting.
+    weighting_runs = [r for r, run in runs.items()
+                      if run["framework"] == "ssvif" and run["dataset"] == "fmb" and run["model"] == "swinfusion"
+                      and (run.get("headline") or r.endswith("-" + str(run.get("weighting"))))]
+    return [
+        {"Training losses of the headline runs": {
+            "x": "epoch", "y": {_history(r): ["loss_fus", "loss_csc", "loss_val"] for r in headline}}},
+        {"w_csc per weighting (FMB)": {"x": "epoch", "y": {_history(r): ["w_csc"] for r in weighting_runs}}},
+        {"Projection coefficient alpha_cf (Appendix C)": {
+            "x": "epoch", "y": {_history(r): ["alpha_cf"] for r in headline}}},
+        *[f"reports/metrics/segment/{r}-{runs[r]['dataset']}-confusion.png" for r in headline],
+    ]
 
 
 def render(params: dict) -> str:

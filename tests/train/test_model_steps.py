@@ -10,7 +10,7 @@ import yaml
 
 from pipeline.models.registry import FUSION_MODELS
 from pipeline.train.run import RunSettings, build_trainer
-from standin import toy_batches
+from tests.train.standin import toy_batches
 
 PARAMS = yaml.safe_load((Path(__file__).resolve().parents[2] / "params.yaml").read_text())
 

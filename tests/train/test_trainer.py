@@ -9,7 +9,7 @@ from pipeline.models.segformer import SegmentationModel
 from pipeline.train.history import COLUMNS, history_csv
 from pipeline.train.trainer import SSVIFTrainer, TrainConfig, stage_two_starts
 from pipeline.weighting.registry import WEIGHTINGS, create_weighting
-from standin import StandInFusion, toy_batches
+from tests.train.standin import StandInFusion, toy_batches
 
 WEIGHTING_PARAMS = dict(fixed_w=0.1, gdwa_temperature=2.0, dwa_temperature=2.0, segmif_temperature=1000.0,
                         segmif_warmup_iters=2, ucw_init=-0.5)
