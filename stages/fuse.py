@@ -43,13 +43,13 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
 @click.option("--split", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def main(run_name, dataset, model_path, raw, split, out) -> None:
-    import torch
 
+    from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import load_fusion_checkpoint
     from stages._params import get, load_params
 
     run = get(load_params(), f"runs.{run_name}")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    deterministic_kernels()
     model, channels = load_fusion_checkpoint(model_path)
 
     def log(line):

@@ -48,13 +48,13 @@ def settings(params: dict, run_name: str):
 @click.option("--work", type=click.Path(path_type=Path), default=Path("data/work/train"), show_default=True)
 def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
     import io
-    import os
 
     import torch
 
     from pipeline.atomic import atomic_dir, atomic_write_json, atomic_write_text
     from pipeline.data.registry import get_dataset
     from pipeline.train.history import history_csv
+    from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import train_run
     from stages._params import load_params
 
@@ -63,8 +63,7 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     split_doc = json.loads(split.read_text())
     if split_doc.get("dataset") != s.run["dataset"]:
         raise click.UsageError(f"{split} is the split of {split_doc.get('dataset')!r}, run {run_name} trains on {s.run['dataset']!r}")
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS on GPU
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    deterministic_kernels()
     work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True))}"
     click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,
