@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from pipeline.metrics.filters import separable_valid
+from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, n_valid
 
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WIN, SIGMA = 11, 1.5
@@ -26,6 +26,21 @@ def _window() -> torch.Tensor:
     return (g / g.sum()).to(torch.float64)
 
 
+def _strip_sums(x: torch.Tensor, y: torch.Tensor, win: torch.Tensor, c1, c2, last: bool) -> torch.Tensor:
+    """Sum (R, B, C) over a strip's 'valid' outputs of the cs map, or of the SSIM map if ``last``."""
+    c = x.shape[1]
+    # F's moments once for both sources: one stack, two matrix products
+    maps = torch.cat([x, y, x * x, y * y, x * y], 1)
+    mu1, mu2, e11, e22, e12 = filter_cols(filter_rows(maps, win), win).split([c, 1, c, 1, c], 1)
+    sigma1_sq = e11 - mu1 * mu1
+    sigma2_sq = e22 - mu2 * mu2
+    sigma12 = e12 - mu1 * mu2
+    cs_map = (2 * sigma12 + c2) / (sigma1_sq + sigma2_sq + c2)
+    if last:
+        cs_map = ((2 * mu1 * mu2 + c1) / (mu1 * mu1 + mu2 * mu2 + c1)) * cs_map
+    return cs_map.sum((-2, -1))
+
+
 def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_ranges: tuple[float, ...]) -> torch.Tensor:
     """MS-SSIM(F, ref_c) per channel of ref (B, C, H, W), f (B, 1, H, W), 0..255 -> (R, B, C).
 
@@ -39,24 +54,21 @@ def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_ranges: tuple[fl
             f"{WIN}-pixel window); got {h}x{w}."
         )
     win = _window()
-    c1 = torch.tensor([(K1 * r) ** 2 for r in data_ranges], dtype=torch.float64).view(-1, 1, 1, 1, 1)
-    c2 = torch.tensor([(K2 * r) ** 2 for r in data_ranges], dtype=torch.float64).view(-1, 1, 1, 1, 1)
+    c1 = torch.tensor([(K1 * r) ** 2 for r in data_ranges], dtype=torch.float64, device=ref.device).view(-1, 1, 1, 1, 1)
+    c2 = torch.tensor([(K2 * r) ** 2 for r in data_ranges], dtype=torch.float64, device=ref.device).view(-1, 1, 1, 1, 1)
     x, y = ref.to(torch.float64), f.to(torch.float64)
     values = []
     for level in range(len(WEIGHTS)):
-        mu1, mu2 = separable_valid(x, win), separable_valid(y, win)
-        sigma1_sq = separable_valid(x * x, win) - mu1 * mu1
-        sigma2_sq = separable_valid(y * y, win) - mu2 * mu2
-        sigma12 = separable_valid(x * y, win) - mu1 * mu2
-        cs_map = (2 * sigma12 + c2) / (sigma1_sq + sigma2_sq + c2)
-        if level < len(WEIGHTS) - 1:
-            values.append(torch.relu(cs_map.mean((-2, -1))))  # (R, B, C)
+        last = level == len(WEIGHTS) - 1
+        n_rows, n_cols = n_valid(x.shape[-2], WIN), n_valid(x.shape[-1], WIN)
+        total = torch.zeros(len(data_ranges), *x.shape[:2], dtype=torch.float64, device=x.device)
+        for i, x_strip, y_strip in image_strips(x, y, WIN):
+            total[:, i] += _strip_sums(x_strip, y_strip, win, c1, c2, last)[:, 0]
+        values.append(torch.relu(total / (n_rows * n_cols)))  # (R, B, C): the map's mean
+        if not last:
             padding = [s % 2 for s in x.shape[2:]]
             x = F.avg_pool2d(x, kernel_size=2, padding=padding)
             y = F.avg_pool2d(y, kernel_size=2, padding=padding)
-        else:
-            ssim_map = ((2 * mu1 * mu2 + c1) / (mu1 * mu1 + mu2 * mu2 + c1)) * cs_map
-            values.append(torch.relu(ssim_map.mean((-2, -1))))
     weights = torch.tensor(WEIGHTS, dtype=torch.float64, device=x.device).view(-1, 1, 1, 1)
     return torch.prod(torch.stack(values) ** weights, dim=0)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from pipeline.metrics.filters import box_mean_valid_axis
+from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, n_valid
 
 WIN = 7
 K1, K2 = 0.01, 0.03
@@ -23,9 +23,34 @@ PAPER_DATA_RANGE = 2.0
 
 
 def _uniform(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    # scipy.ndimage.uniform_filter: axis 0 then axis 1, float64 inside, stored in the input dtype
-    y = box_mean_valid_axis(x, WIN, dim=-2).to(dtype)
-    return box_mean_valid_axis(y, WIN, dim=-1).to(dtype)
+    """scipy.ndimage.uniform_filter's 'valid' outputs: axis 0 then axis 1, each pass's window
+    sum / 7 in float64 stored in ``dtype``. Bit for bit: the row pass sums 8-bit values and
+    their products (< 2^24, exact in float32, and fl32(s / 7) never double-rounds: 1/7 has
+    no float32 tie); the column pass sums float32 multiples of 2^-26 below 2^19: exact in float64.
+    """
+    ones = torch.ones(WIN, dtype=torch.float64)
+    y = filter_rows(x.to(dtype), ones) / WIN
+    return (filter_cols(y.to(torch.float64), ones) / WIN).to(dtype)
+
+
+def _strip_ssim(x: torch.Tensor, y: torch.Tensor, c1, c2, dtype: torch.dtype) -> torch.Tensor:
+    """Sum (R, B, C) of the SSIM map over the 'valid' outputs of a strip of x (B, 1, .., W), y (B, C, .., W)."""
+    c = y.shape[1]
+    x, y = x.to(dtype), y.to(dtype)
+    # F's moments once for both sources: one stack, two matrix products
+    maps = _uniform(torch.cat([x, y, x * x, y * y, x * y], 1), dtype)
+    ux, uy, uxx, uyy, uxy = maps.split([1, c, 1, c, c], 1)
+    cov_norm = torch.tensor(WIN * WIN / (WIN * WIN - 1), dtype=dtype)
+    # same operation order as scikit-image, so float32 rounds the same way
+    vx = cov_norm * (uxx - ux * ux)
+    vy = cov_norm * (uyy - uy * uy)
+    vxy = cov_norm * (uxy - ux * uy)
+    a1 = 2 * ux * uy + c1
+    a2 = 2 * vxy + c2
+    b1 = ux**2 + uy**2 + c1
+    b2 = vx + vy + c2
+    s = (a1 * a2) / (b1 * b2)
+    return s.to(torch.float64).sum((-2, -1))
 
 
 def ssim_per_source(
@@ -36,22 +61,14 @@ def ssim_per_source(
     One value per data range (the filtered maps are shared). ``dtype`` is the arithmetic
     scikit-image would use (float32 for float32 images).
     """
-    x, y = f.to(dtype), ref.to(dtype)
-    cov_norm = torch.tensor(WIN * WIN / (WIN * WIN - 1), dtype=dtype)
-    c1 = torch.tensor([(K1 * r) ** 2 for r in data_ranges], dtype=dtype).view(-1, 1, 1, 1, 1)
-    c2 = torch.tensor([(K2 * r) ** 2 for r in data_ranges], dtype=dtype).view(-1, 1, 1, 1, 1)
-    ux, uy = _uniform(x, dtype), _uniform(y, dtype)
-    uxx, uyy, uxy = _uniform(x * x, dtype), _uniform(y * y, dtype), _uniform(x * y, dtype)
-    # same operation order as scikit-image, so float32 rounds the same way
-    vx = cov_norm * (uxx - ux * ux)
-    vy = cov_norm * (uyy - uy * uy)
-    vxy = cov_norm * (uxy - ux * uy)
-    a1 = 2 * ux * uy + c1
-    a2 = 2 * vxy + c2
-    b1 = ux**2 + uy**2 + c1
-    b2 = vx + vy + c2
-    s = (a1 * a2) / (b1 * b2)
-    return s.to(torch.float64).mean((-2, -1))
+    c1 = torch.tensor([(K1 * r) ** 2 for r in data_ranges], dtype=dtype, device=f.device).view(-1, 1, 1, 1, 1)
+    c2 = torch.tensor([(K2 * r) ** 2 for r in data_ranges], dtype=dtype, device=f.device).view(-1, 1, 1, 1, 1)
+    h, w = f.shape[-2:]
+    n_rows, n_cols = n_valid(h, WIN), n_valid(w, WIN)
+    total = torch.zeros(len(data_ranges), *ref.shape[:2], dtype=torch.float64, device=f.device)
+    for i, ref_strip, f_strip in image_strips(ref, f, WIN):
+        total[:, i] += _strip_ssim(f_strip, ref_strip, c1, c2, dtype)[:, 0]
+    return total / (n_rows * n_cols)  # the mean over the map, border of 3 cropped
 
 
 def ssim_sum(f, a, b, data_ranges=(PAPER_DATA_RANGE,), dtype: torch.dtype = torch.float64) -> torch.Tensor:

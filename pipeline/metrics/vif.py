@@ -1,16 +1,49 @@
 """VIF: Sheikh-Bovik pixel-domain multi-scale visual information fidelity.
 
 Same numbers as CDDFuse's ``VIFF`` / the toolkit's ``vifp_mscale`` (reference/metrics.md),
-with separable Gaussian windows and both sources filtered as one batch.
+with separable Gaussian windows, both sources against one set of F maps, strip by strip.
 """
 from __future__ import annotations
 
 import torch
 
-from pipeline.metrics.filters import gaussian_kernel1d, separable_valid
+from pipeline.metrics.filters import (
+    filter_cols, filter_rows, gaussian_kernel1d, image_strips, separable_valid,
+)
 
 SIGMA_NSQ = 2.0  # HVS noise variance sigma_n^2
 EPS = 1e-10
+
+
+def _strip_terms(ref: torch.Tensor, dist: torch.Tensor, win: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Numerator and denominator sums (B, C) of one scale over the 'valid' outputs of a strip."""
+    c = ref.shape[1]
+    # the five local moments filtered as one stack: two matrix products in all
+    maps = torch.cat([ref, dist, ref * ref, dist * dist, ref * dist], 1)
+    mu1, mu2, e11, e22, e12 = filter_cols(filter_rows(maps, win), win).split([c, 1, c, 1, c], 1)
+    sigma1_sq = (e11 - mu1 * mu1).clamp_min(0)
+    sigma2_sq = (e22 - mu2 * mu2).clamp_min(0)
+    sigma12 = e12 - mu1 * mu2
+    sigma2_sq = sigma2_sq.expand_as(sigma1_sq)
+
+    g = sigma12 / (sigma1_sq + EPS)
+    sv_sq = sigma2_sq - g * sigma12
+    # the reference's clamps, in its order
+    flat_ref = sigma1_sq < EPS
+    g = torch.where(flat_ref, 0.0, g)
+    sv_sq = torch.where(flat_ref, sigma2_sq, sv_sq)
+    sigma1_sq = torch.where(flat_ref, 0.0, sigma1_sq)
+    flat_dist = sigma2_sq < EPS
+    g = torch.where(flat_dist, 0.0, g)
+    sv_sq = torch.where(flat_dist, 0.0, sv_sq)
+    negative = g < 0
+    sv_sq = torch.where(negative, sigma2_sq, sv_sq)
+    g = torch.where(negative, 0.0, g)
+    sv_sq = sv_sq.clamp_min(EPS)
+
+    num = torch.log10(1 + g * g * sigma1_sq / (sv_sq + SIGMA_NSQ)).sum((-2, -1))
+    den = torch.log10(1 + sigma1_sq / SIGMA_NSQ).sum((-2, -1))
+    return num, den
 
 
 def vif_per_source(ref: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
@@ -29,30 +62,10 @@ def vif_per_source(ref: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
         if scale > 1:  # low-pass then subsample by 2
             ref = separable_valid(ref, win, step=2)
             dist = separable_valid(dist, win, step=2)
-        mu1 = separable_valid(ref, win)
-        mu2 = separable_valid(dist, win)
-        sigma1_sq = (separable_valid(ref * ref, win) - mu1 * mu1).clamp_min(0)
-        sigma2_sq = (separable_valid(dist * dist, win) - mu2 * mu2).clamp_min(0)
-        sigma12 = separable_valid(ref * dist, win) - mu1 * mu2
-        sigma2_sq = sigma2_sq.expand_as(sigma1_sq)
-
-        g = sigma12 / (sigma1_sq + EPS)
-        sv_sq = sigma2_sq - g * sigma12
-        # the reference's clamps, in its order
-        flat_ref = sigma1_sq < EPS
-        g = torch.where(flat_ref, 0.0, g)
-        sv_sq = torch.where(flat_ref, sigma2_sq, sv_sq)
-        sigma1_sq = torch.where(flat_ref, 0.0, sigma1_sq)
-        flat_dist = sigma2_sq < EPS
-        g = torch.where(flat_dist, 0.0, g)
-        sv_sq = torch.where(flat_dist, 0.0, sv_sq)
-        negative = g < 0
-        sv_sq = torch.where(negative, sigma2_sq, sv_sq)
-        g = torch.where(negative, 0.0, g)
-        sv_sq = sv_sq.clamp_min(EPS)
-
-        num += torch.log10(1 + g * g * sigma1_sq / (sv_sq + SIGMA_NSQ)).sum((-2, -1))
-        den += torch.log10(1 + sigma1_sq / SIGMA_NSQ).sum((-2, -1))
+        for i, ref_strip, dist_strip in image_strips(ref, dist, n):
+            s_num, s_den = _strip_terms(ref_strip, dist_strip, win)
+            num[i] += s_num[0]
+            den[i] += s_den[0]
     value = num / den
     return torch.where(torch.isnan(value), 1.0, value)
 
