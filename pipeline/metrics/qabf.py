@@ -6,28 +6,33 @@ import math
 import torch
 import torch.nn.functional as F
 
+from pipeline.metrics.filters import row_strips
+
 TG, KG, DG = 0.9994, -15.0, 0.5
 TA, KA, DA = 0.9879, -22.0, 0.8
 
-# Kernels as the reference writes them for scipy's convolve2d (a true convolution);
-# flipped here because conv2d correlates.
-_SOBEL_X = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=torch.float64).flip(0, 1)
-_SOBEL_Y = torch.tensor([[1.0, 2, 1], [0, 0, 0], [-1, -2, -1]], dtype=torch.float64).flip(0, 1)
+
+def sobel(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference's Sobel responses (scipy convolve2d, 'same', zero padding) of (..., H, W).
+
+    Input padded by one pixel of zeros: (..., H + 2, W + 2) -> gx, gy (..., H, W).
+    Separable, as shifted adds: the sums of 8-bit values are exact integers in float32,
+    so these are the reference's numbers bit for bit.
+    """
+    smooth = x[..., :-2, :] + 2 * x[..., 1:-1, :] + x[..., 2:, :]  # [1 2 1] down the rows
+    diff = x[..., :-2, :] - x[..., 2:, :]  # [1 0 -1] down the rows
+    gx = smooth[..., 2:] - smooth[..., :-2]  # convolve2d with [-1 0 1; -2 0 2; -1 0 1]
+    gy = diff[..., :-2] + 2 * diff[..., 1:-1] + diff[..., 2:]  # with [1 2 1; 0 0 0; -1 -2 -1]
+    return gx, gy
 
 
 def edge_strength_orientation(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sobel magnitude g and angle alpha of (B, C, H, W), 'same' size, zero padding."""
-    b, c, h, w = x.shape
-    # float32, as the reference (scipy convolve2d of float32 images): Sobel sums of 8-bit values
-    # are exact integers, so g_X == g_F ties are found exactly either way; float32 is 2-4x faster
-    y = x.to(torch.float32).reshape(b * c, 1, h, w)
-    k = torch.stack([_SOBEL_X, _SOBEL_Y])[:, None].to(y)
-    s = F.conv2d(y, k, padding=1)
-    sx, sy = s[:, 0], s[:, 1]
+    """Sobel magnitude g and angle alpha of (..., H + 2, W + 2) zero-padded input -> (..., H, W)."""
+    sx, sy = sobel(x)
     g = torch.sqrt(sx * sx + sy * sy)
     zero = sx == 0
     alpha = torch.where(zero, math.pi / 2, torch.atan(sy / torch.where(zero, 1.0, sx)))
-    return g.view(b, c, h, w), alpha.view(b, c, h, w)
+    return g, alpha
 
 
 def edge_preservation(g_x, a_x, g_f, a_f) -> torch.Tensor:
@@ -45,8 +50,17 @@ def edge_preservation(g_x, a_x, g_f, a_f) -> torch.Tensor:
 
 def qabf(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Qabf of gray F given gray A, B (B, 1, H, W) -> (B,); NaN where no source has a gradient."""
-    g, alpha = edge_strength_orientation(torch.cat([a, b, f], 1))
-    g_src, a_src, g_f, a_f = g[:, :2], alpha[:, :2], g[:, 2:], alpha[:, 2:]
-    q = edge_preservation(g_src, a_src, g_f, a_f)
-    g_src = g_src.to(torch.float64)  # the sums over ~1e6 terms in float64
-    return (q * g_src).sum((1, 2, 3)) / g_src.sum((1, 2, 3))  # weights g^L, L = 1
+    # float32, as the reference (scipy convolve2d of float32 images)
+    x = F.pad(torch.cat([a, b, f], 1).to(torch.float32), (1, 1, 1, 1))
+    h, w = f.shape[-2:]
+    num = torch.zeros(f.shape[0], dtype=torch.float64, device=f.device)
+    den = torch.zeros_like(num)
+    for i in range(x.shape[0]):  # one image, one strip of rows at a time: stays in cache
+        for r0, r1 in row_strips(h, 3 * w, x.device):
+            g, alpha = edge_strength_orientation(x[i, :, r0 : r1 + 2])
+            g_src = g[:2]
+            q = edge_preservation(g_src, alpha[:2], g[2:], alpha[2:])
+            g_src = g_src.to(torch.float64)  # the sums over ~1e6 terms in float64
+            num[i] += (q * g_src).sum()
+            den[i] += g_src.sum()
+    return num / den  # weights g^L, L = 1
