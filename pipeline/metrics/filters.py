@@ -106,6 +106,23 @@ def image_strips(
             yield i, ref[i : i + 1, :, rows], f[i : i + 1, :, rows]
 
 
+def moment_stack(ref: torch.Tensor, f: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """(B, 3C + 2, H, W) stack [ref, f, ref^2, f^2, ref f] of ref (B, C, H, W), f (B, 1, H, W):
+    the local moments both SSIMs and VIF filter, F's once for all C sources.
+
+    Products written straight into the stack (no torch.cat copy).
+    """
+    c = ref.shape[1]
+    out = torch.empty(ref.shape[0], 3 * c + 2, *ref.shape[2:], dtype=dtype, device=ref.device)
+    x, y = out[:, :c], out[:, c : c + 1]
+    x.copy_(ref)
+    y.copy_(f)
+    torch.mul(x, x, out=out[:, c + 1 : 2 * c + 1])
+    torch.mul(y, y, out=out[:, 2 * c + 1 : 2 * c + 2])
+    torch.mul(x, y, out=out[:, 2 * c + 2 :])
+    return out
+
+
 def separable_valid(x: torch.Tensor, kernel: torch.Tensor, step: int = 1) -> torch.Tensor:
     """Correlate (..., H, W) with outer(kernel, kernel), 'valid' region, subsampled by ``step``.
 

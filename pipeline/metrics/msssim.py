@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, n_valid
+from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, moment_stack, n_valid
 
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WIN, SIGMA = 11, 1.5
@@ -30,7 +30,7 @@ def _strip_sums(x: torch.Tensor, y: torch.Tensor, win: torch.Tensor, c1, c2, las
     """Sum (R, B, C) over a strip's 'valid' outputs of the cs map, or of the SSIM map if ``last``."""
     c = x.shape[1]
     # F's moments once for both sources: one stack, two matrix products
-    maps = torch.cat([x, y, x * x, y * y, x * y], 1)
+    maps = moment_stack(x, y)
     mu1, mu2, e11, e22, e12 = filter_cols(filter_rows(maps, win), win).split([c, 1, c, 1, c], 1)
     sigma1_sq = e11 - mu1 * mu1
     sigma2_sq = e22 - mu2 * mu2

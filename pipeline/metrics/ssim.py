@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, n_valid
+from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, moment_stack, n_valid
 
 WIN = 7
 K1, K2 = 0.01, 0.03
@@ -36,10 +36,9 @@ def _uniform(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 def _strip_ssim(x: torch.Tensor, y: torch.Tensor, c1, c2, dtype: torch.dtype) -> torch.Tensor:
     """Sum (R, B, C) of the SSIM map over the 'valid' outputs of a strip of x (B, 1, .., W), y (B, C, .., W)."""
     c = y.shape[1]
-    x, y = x.to(dtype), y.to(dtype)
     # F's moments once for both sources: one stack, two matrix products
-    maps = _uniform(torch.cat([x, y, x * x, y * y, x * y], 1), dtype)
-    ux, uy, uxx, uyy, uxy = maps.split([1, c, 1, c, c], 1)
+    maps = _uniform(moment_stack(y, x, dtype), dtype)
+    uy, ux, uyy, uxx, uxy = maps.split([c, 1, c, 1, c], 1)
     cov_norm = torch.tensor(WIN * WIN / (WIN * WIN - 1), dtype=dtype)
     # same operation order as scikit-image, so float32 rounds the same way
     vx = cov_norm * (uxx - ux * ux)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from pipeline.metrics.filters import (
-    filter_cols, filter_rows, gaussian_kernel1d, image_strips, separable_valid,
+    filter_cols, filter_rows, gaussian_kernel1d, image_strips, moment_stack, separable_valid,
 )
 
 SIGMA_NSQ = 2.0  # HVS noise variance sigma_n^2
@@ -19,7 +19,7 @@ def _strip_terms(ref: torch.Tensor, dist: torch.Tensor, win: torch.Tensor) -> tu
     """Numerator and denominator sums (B, C) of one scale over the 'valid' outputs of a strip."""
     c = ref.shape[1]
     # the five local moments filtered as one stack: two matrix products in all
-    maps = torch.cat([ref, dist, ref * ref, dist * dist, ref * dist], 1)
+    maps = moment_stack(ref, dist)
     mu1, mu2, e11, e22, e12 = filter_cols(filter_rows(maps, win), win).split([c, 1, c, 1, c], 1)
     sigma1_sq = (e11 - mu1 * mu1).clamp_min(0)
     sigma2_sq = (e22 - mu2 * mu2).clamp_min(0)
@@ -28,18 +28,16 @@ def _strip_terms(ref: torch.Tensor, dist: torch.Tensor, win: torch.Tensor) -> tu
 
     g = sigma12 / (sigma1_sq + EPS)
     sv_sq = sigma2_sq - g * sigma12
-    # the reference's clamps, in its order
+    # The reference's clamps, applied in its order: (1) sigma1^2 < eps: g = 0, sv^2 = sigma2^2,
+    # sigma1^2 = 0; (2) sigma2^2 < eps: g = 0, sv^2 = 0; (3) g < 0: sv^2 = sigma2^2, g = 0;
+    # (4) sv^2 >= eps. Folded into one mask per result (same values, fewer passes): a g
+    # zeroed by (1) is not negative in (3), and (2) overrides (1) and (3).
     flat_ref = sigma1_sq < EPS
-    g = torch.where(flat_ref, 0.0, g)
-    sv_sq = torch.where(flat_ref, sigma2_sq, sv_sq)
-    sigma1_sq = torch.where(flat_ref, 0.0, sigma1_sq)
     flat_dist = sigma2_sq < EPS
-    g = torch.where(flat_dist, 0.0, g)
-    sv_sq = torch.where(flat_dist, 0.0, sv_sq)
     negative = g < 0
-    sv_sq = torch.where(negative, sigma2_sq, sv_sq)
-    g = torch.where(negative, 0.0, g)
-    sv_sq = sv_sq.clamp_min(EPS)
+    sv_sq = torch.where(flat_ref | negative, sigma2_sq, sv_sq).masked_fill_(flat_dist, 0.0).clamp_min_(EPS)
+    g = g.masked_fill_(flat_ref | flat_dist | negative, 0.0)
+    sigma1_sq = sigma1_sq.masked_fill_(flat_ref, 0.0)
 
     num = torch.log10(1 + g * g * sigma1_sq / (sv_sq + SIGMA_NSQ)).sum((-2, -1))
     den = torch.log10(1 + sigma1_sq / SIGMA_NSQ).sum((-2, -1))
