@@ -42,7 +42,7 @@ def main() -> None:
             total += generated + validated
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"| dataset | pairs | size (WxH) | generate (s) | validate (s) | ms/pair | MB |")
+    print("| dataset | pairs | size (WxH) | generate (s) | validate (s) | ms/pair | MB |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, pairs, wh, gen, val, mb in rows:
         print(f"| {name} | {pairs} | {wh} | {gen:.2f} | {val:.2f} | {1000 * gen / pairs:.0f} | {mb:.1f} |")

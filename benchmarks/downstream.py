@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -42,8 +41,6 @@ def run(args: list[str], cwd: Path) -> tuple[float, float]:
 
 
 def prepare(work: Path) -> None:
-    import numpy as np  # noqa: F401
-
     from pipeline.data.io import read_visible, write_png
     from pipeline.data.layout import pair_paths
     from pipeline.data.registry import DATASETS

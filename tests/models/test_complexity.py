@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 import torch.nn as nn
 
 from pipeline.models.complexity import count_macs, efficiency_table, peak_memory_mb

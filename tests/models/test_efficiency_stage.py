@@ -1,7 +1,6 @@
 """The efficiency stage (Table IV) writes the same bytes on every run."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
