@@ -102,3 +102,20 @@ def test_lab_and_ciede2000_match_colour_science():
     np.testing.assert_allclose(lab.transpose(0, 2, 3, 1), ref, atol=1e-10)
     de = ciede2000(torch.from_numpy(lab[:1]), torch.from_numpy(lab[1:]))[0].numpy()
     np.testing.assert_allclose(de, colour.delta_E(ref[0], ref[1], method="CIE 2000"), atol=1e-9)
+
+
+def test_worker_threads_give_the_single_thread_values():
+    """On CPU the batch is shared among worker threads: values must not depend on how many."""
+    fused, vis = torch.cat([_textured(s) for s in (2, 3, 4)]), torch.cat([_textured(s) for s in (5, 6, 7)])
+    ir = torch.cat([_textured(s)[:, :1] for s in (8, 9, 10)])
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = fusion_metrics(fused, ir, vis)
+        torch.set_num_threads(3)
+        threaded = fusion_metrics(fused, ir, vis)
+        assert torch.get_num_threads() == 3  # the caller's thread count is restored
+    finally:
+        torch.set_num_threads(before)
+    for name, values in single.items():
+        torch.testing.assert_close(threaded[name], values, rtol=0, atol=1e-12, equal_nan=True, msg=name)
