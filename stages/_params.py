@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import click
 import yaml
 
 PROFILES = ("quick", "paper")
@@ -22,8 +23,10 @@ FRAMEWORKS = ("ssvif", "original")
 RULES = ("max", "mean", "visible", "infrared")
 
 
-class ParamsError(ValueError):
-    """A params.yaml value is missing or not one of the valid values."""
+class ParamsError(click.ClickException, ValueError):
+    """A params.yaml value is missing or not one of the valid values.
+
+    A click exception, so a stage stops with the message alone (no traceback)."""
 
 
 def params_path() -> Path:
