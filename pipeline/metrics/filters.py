@@ -14,7 +14,6 @@ import functools
 from typing import Iterator
 
 import torch
-import torch.nn.functional as F
 
 STRIP_ELEMENTS = 1 << 18  # values per map in one strip (2 MB in float64)
 COLUMN_BLOCK = 32  # outputs per block of the column pass

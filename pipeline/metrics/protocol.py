@@ -27,7 +27,12 @@ def read_rgb8(path: str | Path) -> np.ndarray:
     import cv2  # OpenCV: the reference evaluators' reader (ultralytics depends on it)
 
     path = Path(path)
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    # imdecode, not imread: importing ultralytics replaces cv2.imread process-wide with a
+    # reader that silently shifts 16-bit images to 8 bits and falls back to patched PIL.
+    try:
+        image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except (OSError, ValueError, cv2.error) as err:
+        raise ImageError(f"{path}: cannot read this image ({err}).") from err
     if image is None:
         raise ImageError(f"{path}: cannot read this image (corrupt file or unsupported format).")
     if image.dtype != np.uint8:

@@ -39,7 +39,9 @@ def image_size(path: Path) -> tuple[int, int]:
     try:
         with Image.open(path) as im:
             return im.size[1], im.size[0]
-    except (OSError, UnidentifiedImageError) as err:
+    # ImportError: once ultralytics is imported, Image.open retries unknown files through an
+    # optional HEIF plugin (pi_heif) and fails with ModuleNotFoundError when it is absent.
+    except (OSError, UnidentifiedImageError, ImportError) as err:
         raise ImageError(f"{path}: cannot read this image ({err}).") from err
 
 

@@ -119,3 +119,25 @@ def test_worker_threads_give_the_single_thread_values():
         torch.set_num_threads(before)
     for name, values in single.items():
         torch.testing.assert_close(threaded[name], values, rtol=0, atol=1e-12, equal_nan=True, msg=name)
+
+
+def test_reader_is_immune_to_ultralytics_global_patches(tmp_path):
+    """Importing ultralytics replaces cv2.imread and PIL.Image.open process-wide (HEIF plugin
+    fallback, 16-bit shifted to 8-bit): an unreadable file and a 16-bit file must still be
+    clear ImageErrors, whatever was imported before."""
+    pytest.importorskip("ultralytics", reason="ultralytics is not installed")
+    import importlib
+    import os
+
+    os.environ.setdefault("YOLO_OFFLINE", "true")
+    importlib.import_module("ultralytics")  # applies its patches
+    from PIL import Image
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    with pytest.raises(ImageError, match="bad.png.*cannot read"):
+        read_rgb8(bad)
+    deep = tmp_path / "deep.png"
+    Image.fromarray(np.full((8, 8), 4000, dtype=np.uint16)).save(deep)
+    with pytest.raises(ImageError, match="8-bit"):
+        read_rgb8(deep)
