@@ -82,6 +82,15 @@ def _padded_params(module: str, runs: dict) -> tuple[dict, list[str]]:
     return fields, template
 
 
+def _digested_files() -> list[str]:
+    """The files whose digests reports/README.md prints (code and params.yaml)."""
+    from pipeline.report.readme import CODE_GLOBS
+
+    code = {p.relative_to(ROOT).as_posix() for g in CODE_GLOBS for p in ROOT.glob(g)
+            if p.is_file() and "__pycache__" not in p.parts}
+    return sorted(code | {"params.yaml"})
+
+
 def fused_dir(method: str, dataset: str, params: dict) -> str:
     if method in params["methods"]["external"]:
         return f"data/external/{method}/{dataset}"
@@ -225,7 +234,9 @@ def build(params: dict) -> dict:
         "cmd": ("python -m stages.tables --metrics reports/metrics --runs reports/runs --out reports/tables "
                 "--headline reports/metrics/headline.json --gradient reports/metrics/gradient.json "
                 "--readme reports/README.md"),
-        "deps": _code("tables") + sorted(tables.inputs(params)),
+        # reports/README.md prints digests of all project code and of params.yaml's bytes:
+        # the stage depends on exactly those files, so the README can never go stale.
+        "deps": sorted(set(_code("tables")) | set(_digested_files())) + sorted(tables.inputs(params)),
         "params": _static_params("tables"),
         "outs": [_uncached("reports/tables"), _uncached("reports/README.md")],
         "metrics": [_uncached("reports/metrics/headline.json"), _uncached("reports/metrics/gradient.json")],

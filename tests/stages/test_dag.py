@@ -59,3 +59,14 @@ def test_rendered_yaml_parses_and_is_block_style(params):
     text = dag.render(params)
     assert yaml.safe_load(text)["stages"]
     assert "[" not in "".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def test_tables_stage_depends_on_everything_its_readme_digests(pipeline):
+    """reports/README.md prints digests of all code and of params.yaml: any change to those
+    files must re-run the stage, or the committed README goes stale."""
+    from pipeline.report.readme import CODE_GLOBS
+
+    deps = set(pipeline["stages"]["tables"]["deps"])
+    code = {p.relative_to(ROOT).as_posix() for g in CODE_GLOBS for p in ROOT.glob(g)
+            if p.is_file() and "__pycache__" not in p.parts}
+    assert code | {"params.yaml"} <= deps
