@@ -6,8 +6,8 @@
 
 Neither release publishes a checksum: the sha256 of the first complete download is recorded in
 ``<downloads>/weights-manifest.json`` ({filename: sha256}) and every later download or cached copy
-is checked against it. Outputs appear atomically and only after the checks. Local sources live in
-:mod:`pipeline.downstream.weights_local`.
+is checked against it (a file put into ``<downloads>`` by hand counts as the first download).
+Outputs appear atomically and only after the checks. Local sources: :mod:`pipeline.downstream.weights_local`.
 """
 from __future__ import annotations
 
@@ -85,6 +85,11 @@ def download_recorded(downloads: Path, filename: str, url: str, fetch: Callable[
                            f"Or put the file at {final} and re-run.") from error
     if not part.exists():
         raise WeightsError(f"downloading {url} produced no file {part}.\n{manual}")
+    with open(part, "rb") as f:
+        html = f.read(512).lstrip().startswith(b"<")
+    if html:  # a login, quota or captive-portal page must never become the recorded reference
+        part.unlink()
+        raise WeightsError(f"{url} returned a web page, not {filename}; the file was deleted.\n{manual}")
     digest = file_digest(part)
     if recorded is not None and digest != recorded:
         part.unlink()

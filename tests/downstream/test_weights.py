@@ -100,6 +100,14 @@ def test_detector_sha256_recorded_then_verified(server, tmp_path):  # noqa: F811
     assert (tmp_path / "d.pt").read_bytes() == first
 
 
+def test_web_page_instead_of_weights_is_not_recorded(server, tmp_path):  # noqa: F811
+    _, url = server
+    _Handler.files["yolo11n.pt"] = b"\n<!DOCTYPE html><html><title>Sign in</title></html>"
+    with pytest.raises(WeightsError, match="returned a web page"):
+        fetch_official_detector(tmp_path / "downloads", tmp_path / "yolo11n.pt", url=f"{url}/yolo11n.pt", log=lambda s: None)
+    assert list((tmp_path / "downloads").iterdir()) == [] and not (tmp_path / "yolo11n.pt").exists()
+
+
 def test_interrupted_transfer_resumes_with_range(server, tmp_path):  # noqa: F811
     _, url = server
     data = bytes(range(256)) * 64
@@ -189,6 +197,8 @@ def test_local_segmenter_folder_validates_and_reinitialises_the_classifier(tmp_p
     assert report["kind"] == "transformers folder" and report["skipped"] == sorted(report["skipped"])
     assert report["reinitialised"] == ["decode_head.classifier.bias", "decode_head.classifier.weight"]
     assert load_local_checkpoint(_segmenter(5), tmp_path / "out")["skipped"] == []
+    prepare_local_segmenter(tmp_path / "ckpt", tmp_path / "again", 5, TINY, num_heads=HEADS)  # same bytes (seed 0)
+    assert (tmp_path / "again" / "model.safetensors").read_bytes() == (tmp_path / "out" / "model.safetensors").read_bytes()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
 
 
@@ -234,3 +244,15 @@ def test_local_detector(tmp_path, yolo_env):
     with pytest.raises(WeightsError, match=r"weights\.detector\.local` = .*nowhere\.pt does not exist"):
         prepare_local_detector(tmp_path / "nowhere.pt", tmp_path / "bad.pt")
     assert not (tmp_path / "bad.pt").exists()
+
+
+def test_local_imagenet_encoder_folder_gets_a_fresh_decoder(tmp_path):
+    """An nvidia/mit-b3-like folder (SegformerForImageClassification: encoder + 1000-class head, no decoder)."""
+    from transformers import SegformerForImageClassification
+
+    from pipeline.downstream.segformer import segformer_config
+
+    SegformerForImageClassification(segformer_config(1000, **TINY)).save_pretrained(tmp_path / "mit")
+    report = prepare_local_segmenter(tmp_path / "mit", tmp_path / "out", 9, TINY, num_heads=HEADS)
+    assert report["reinitialised"] and all(k.startswith("decode_head.") for k in report["reinitialised"])
+    assert report["skipped"] == [] and (tmp_path / "out" / "config.json").is_file()
