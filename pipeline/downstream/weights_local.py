@@ -37,8 +37,11 @@ def _folder_state(folder: Path, expected: dict) -> dict:
     if differ:
         raise WeightsError(f"{folder}/config.json is a different encoder: {'; '.join(differ)}. Give a MiT checkpoint "
                            "of the size set in `<profile>.segment.encoder`, or change that setting to match it.")
-    model, info = SegformerForSemanticSegmentation.from_pretrained(folder, local_files_only=True,
-                                                                   output_loading_info=True)
+    try:
+        model, info = SegformerForSemanticSegmentation.from_pretrained(folder, local_files_only=True,
+                                                                       output_loading_info=True)
+    except (OSError, ValueError) as error:  # no or unreadable weights file in the folder
+        raise WeightsError(f"{folder} does not load as a transformers SegFormer folder: {error}") from error
     return {k: v for k, v in model.state_dict().items() if k not in set(info["missing_keys"])}
 
 

@@ -209,6 +209,10 @@ def test_local_segmenter_of_the_wrong_size_is_refused(tmp_path):
     torch.save(_segmenter(3, hidden_sizes=[8, 8, 16, 32]).segformer.state_dict(), tmp_path / "state.pt")
     with pytest.raises(WeightsError, match=r"encoder tensors not loaded .*segformer\.stages\.3"):
         prepare_local_segmenter(tmp_path / "state.pt", tmp_path / "out", 5, TINY, num_heads=HEADS)
+    _segmenter(3).segformer.save_pretrained(tmp_path / "empty")
+    (tmp_path / "empty" / "model.safetensors").unlink()
+    with pytest.raises(WeightsError, match="does not load as a transformers SegFormer folder"):
+        prepare_local_segmenter(tmp_path / "empty", tmp_path / "out", 5, TINY, num_heads=HEADS)
     assert not (tmp_path / "out").exists()
 
 
