@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from click.testing import CliRunner
 
 from pipeline.downstream.segmif_convert import (ConversionError, convert_segmif_checkpoint, convert_segmif_state,
                                                 read_segmif_state)
@@ -128,6 +129,40 @@ def test_classifier_reinitialised_deterministically(golden):
     assert config.num_labels == 15 and first["decode_head.classifier.weight"].shape == (15, 16, 1, 1)
     assert torch.equal(first["decode_head.classifier.weight"], again["decode_head.classifier.weight"])
     assert not first["decode_head.classifier.bias"].any()
+
+
+def test_cli_writes_folder_and_is_byte_identical(golden, tmp_path):
+    from pipeline.cli import main
+
+    heads, sr = ",".join(map(str, golden["heads"])), ",".join(map(str, golden["sr"]))
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        args = ["convert-segmif", str(golden["pth"]), "--out", str(out), "--num-heads", heads, "--sr-ratios", sr,
+                "--num-classes", "15"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "dropped WeTr's unused classifier.weight" in result.output
+        assert "re-initialised the classifier: 9 -> 15 classes" in result.output
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert set(outputs[0]) == {"config.json", "model.safetensors", "conversion.json"}
+    assert outputs[0] == outputs[1]
+    record = json.loads(outputs[0]["conversion.json"])
+    assert record["source"]["file"] == "segmif_tiny.pth" and len(record["source"]["sha256"]) == 64
+    assert not list(tmp_path.glob(".*.part"))  # atomic_dir left no temp folder behind
+
+
+def test_cli_error_names_file_and_fix(golden, tmp_path):
+    from pipeline.cli import main
+
+    state = _state(golden)
+    del state["decoder.linear_fuse.conv.weight"]
+    torch.save(state, tmp_path / "broken.pth")
+    result = CliRunner().invoke(main, ["convert-segmif", str(tmp_path / "broken.pth"), "--out", str(tmp_path / "out"),
+                                       "--num-heads", "1,2,3,4"])
+    assert result.exit_code == 1
+    assert "broken.pth" in result.output and "decoder.linear_fuse.conv.weight" in result.output
+    assert "--num-heads" in result.output and not (tmp_path / "out").exists()
 
 
 def test_unsafe_pickle_falls_back_with_a_warning_and_garbage_is_an_error(golden, tmp_path):
