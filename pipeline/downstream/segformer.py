@@ -19,22 +19,15 @@ SEGMIF_B3 = dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 4, 18, 3],
                  num_attention_heads=[1, 2, 5, 8], decoder_hidden_size=256)
 
 
-def segformer_config(num_classes: int, hidden_sizes, depths, num_attention_heads, decoder_hidden_size: int,
-                     *, sr_ratios=(8, 4, 2, 1), mlp_ratios=(4, 4, 4, 4), patch_sizes=None, strides=None):
-    """SegformerConfig of a MiT encoder (default sr ratios 8,4,2,1; MLP ratio 4; drop-path 0.1).
-
-    ``patch_sizes``/``strides`` (per stage) default to transformers' own (7,3,3,3)/(4,2,2,2) and
-    are passed only when given, so a default call builds the same config as before they existed.
-    """
+def segformer_config(num_classes: int, hidden_sizes, depths, num_attention_heads, decoder_hidden_size: int):
+    """SegformerConfig of a MiT encoder (sr ratios 8,4,2,1; MLP ratio 4; drop-path 0.1)."""
     from transformers import SegformerConfig
 
-    extra = {name: list(value) for name, value in (("patch_sizes", patch_sizes), ("strides", strides))
-             if value is not None}
     return SegformerConfig(
         num_labels=int(num_classes), hidden_sizes=list(hidden_sizes), depths=list(depths),
-        num_attention_heads=list(num_attention_heads), sr_ratios=list(sr_ratios), mlp_ratios=list(mlp_ratios),
+        num_attention_heads=list(num_attention_heads), sr_ratios=[8, 4, 2, 1], mlp_ratios=[4, 4, 4, 4],
         decoder_hidden_size=int(decoder_hidden_size), drop_path_rate=0.1, classifier_dropout_prob=0.1,
-        semantic_loss_ignore_index=255, **extra,
+        semantic_loss_ignore_index=255,
     )
 
 

@@ -59,4 +59,7 @@ def convert_segmif(checkpoint: Path, out: Path, num_heads, sr_ratios, num_classe
     click.echo(f"converted {report['tensors']} tensors: hidden sizes {config['hidden_sizes']}, "
                f"depths {config['depths']}, heads {config['num_attention_heads']}, "
                f"decoder {config['decoder_hidden_size']}, {config['num_labels']} classes")
+    if report["non_default_settings"]:
+        click.echo(f"warning: {', '.join(report['non_default_settings'])} differ from what the segment stage builds "
+                   f"(pipeline.downstream.segformer.segformer_config); load the folder with from_pretrained", err=True)
     click.echo(f"wrote {out} (config.json, model.safetensors, conversion.json)")

@@ -9,9 +9,11 @@ SegMiF (JinyuanLiu-CV/SegMiF @12eb8ee) releases a WeTr: SegFormer's original MiT
 - decoder hidden D: ``decoder.linear_c1.proj.weight`` (D, C_1); classes n: ``decoder.linear_pred.weight`` (n, D, 1, 1).
 
 Attention heads are not in any shape (MiT-B3: 1,2,5,8), nor are patch strides: MiT's code fixes
-them at 4,2,2,2. The config is built by :func:`pipeline.downstream.segformer.segformer_config`, given
-the sr/MLP/patch settings only where they differ from its defaults, so a standard MiT checkpoint
-gets exactly the config the segment stage builds.
+them at 4,2,2,2. The config is :func:`pipeline.downstream.segformer.segformer_config`'s, so a
+standard MiT checkpoint gets exactly the config the segment stage builds. Sr/MLP ratios, patch
+sizes or strides that differ from that function's fixed values are set on the config afterwards
+(passed through, not added to ``segformer_config``: the segment stages' code stays unchanged) and
+listed in ``report["non_default_settings"]``: the segment stage cannot build such a model.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from pathlib import Path
 import torch
 
 MIT_STRIDES = (4, 2, 2, 2)
-_DEFAULTS = dict(sr_ratios=[8, 4, 2, 1], mlp_ratios=[4, 4, 4, 4], patch_sizes=[7, 3, 3, 3], strides=[4, 2, 2, 2])
+_PASSED_THROUGH = ("sr_ratios", "mlp_ratios", "patch_sizes", "strides")  # fixed in segformer_config
 # WeTr builds a 1x1 conv `classifier` on the last stage that its forward never calls.
 _UNUSED = ("classifier.weight", "classifier.bias")
 
@@ -222,11 +224,12 @@ def convert_segmif_state(state: dict, num_heads=(1, 2, 5, 8), sr_ratios=(8, 4, 2
     if len(heads) != 4 or bad_heads:
         raise ConversionError(notes=[f"num_heads {heads}: need 4 divisors of the hidden sizes {sizes['hidden_sizes']}"
                                      + "".join(f"; {line}" for line in bad_heads)])
-    extra = {k: sizes[k] for k in _DEFAULTS if sizes[k] != _DEFAULTS[k]}  # only what differs: same config as the stage
     n_ckpt = sizes["num_classes"]
     n_out = n_ckpt if num_classes is None else int(num_classes)
-    config = segformer_config(n_out, sizes["hidden_sizes"], sizes["depths"], heads, sizes["decoder_hidden_size"],
-                              **extra)
+    config = segformer_config(n_out, sizes["hidden_sizes"], sizes["depths"], heads, sizes["decoder_hidden_size"])
+    extra = {k: sizes[k] for k in _PASSED_THROUGH if list(getattr(config, k)) != sizes[k]}
+    for name, value in extra.items():  # only what differs, so a standard checkpoint keeps the stage's exact config
+        setattr(config, name, value)
     if n_out != n_ckpt:  # the checkpoint's classifier is replaced, not converted
         state = {k: v for k, v in state.items() if not k.startswith("decoder.linear_pred.")}
     new, targets_of, unknown = _rename(state)

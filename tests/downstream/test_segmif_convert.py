@@ -176,3 +176,32 @@ def test_unsafe_pickle_falls_back_with_a_warning_and_garbage_is_an_error(golden,
     (tmp_path / "garbage.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(ConversionError, match="not a readable torch.save file"):
         read_segmif_state(tmp_path / "garbage.pth")
+
+
+def _segmif_from_transformers(model) -> dict:
+    """A SegMiF-named state dict of a transformers SegFormer (k_proj/v_proj stacked back into attn.kv)."""
+    from pipeline.downstream.segmif_convert import to_segmif_name
+
+    state = {}
+    for key, value in model.state_dict().items():
+        name = to_segmif_name(key)
+        state[name] = torch.cat([state[name], value]) if name in state else value.clone()
+    return state
+
+
+def test_non_default_settings_pass_through_and_round_trip(tmp_path):
+    from transformers import SegformerForSemanticSegmentation
+
+    from pipeline.downstream.segformer import segformer_config
+
+    torch.manual_seed(0)
+    config = segformer_config(3, [8, 8, 16, 16], [1, 1, 1, 1], [1, 1, 2, 2], 8)
+    config.mlp_ratios, config.sr_ratios, config.patch_sizes = [2, 4, 4, 4], [4, 2, 1, 1], [7, 3, 5, 3]
+    source = SegformerForSemanticSegmentation(config).eval()
+    torch.save({"state_dict": _segmif_from_transformers(source)}, tmp_path / "odd.pth")
+    record = convert_segmif_checkpoint(tmp_path / "odd.pth", tmp_path / "out", (1, 1, 2, 2), (4, 2, 1, 1))
+    assert record["report"]["non_default_settings"] == ["mlp_ratios", "patch_sizes", "sr_ratios"]
+    converted = SegformerForSemanticSegmentation.from_pretrained(tmp_path / "out", local_files_only=True).eval()
+    pixels = torch.randn(1, 3, 32, 48)
+    with torch.no_grad():
+        assert torch.equal(converted(pixel_values=pixels).logits, source(pixel_values=pixels).logits)
