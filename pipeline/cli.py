@@ -2,6 +2,7 @@
 
     ssvif metrics --ir DIR --vis DIR --fused DIR [--out FILE]   score any method's images
     ssvif fuse --checkpoint CKPT --ir DIR --vis DIR --out DIR   fuse your own pairs
+    ssvif convert-segmif CHECKPOINT --out DIR                   SegMiF's segmentation weights -> SegFormer folder
 
 Subcommands live beside the code they drive and are imported only when called,
 so `ssvif --help` stays fast.
@@ -16,6 +17,7 @@ import click
 _COMMANDS = {
     "metrics": "pipeline.metrics.command:metrics",
     "fuse": "pipeline.train.command:fuse",
+    "convert-segmif": "pipeline.downstream.segmif_command:convert_segmif",
 }
 
 
