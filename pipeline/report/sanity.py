@@ -1,0 +1,240 @@
+"""Sanity report: expectations that hold by construction of the synthetic scenes.
+
+At night the synthetic visible image is dark and people show only in infrared; bus/truck and
+guardrail/car_stop share shape and temperature and differ only by visible colour
+(pipeline.data.synthetic_scene). So on synthetic data the source-only baselines must order
+themselves in known ways, and a fused image must not be worse than its weaker source; a
+violation means a bug (e.g. swapped sources), not a finding. On official/local data the same
+checks are informational. Pure: ``read(relative metric file) -> dict | None`` does the I/O.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from pipeline.report.format import number
+from pipeline.report.sources import Methods, metric_file
+
+Read = Callable[[str], "dict | None"]
+CONDITIONS = ("day", "night", "fog")
+# Keys of a value's file, e.g. ("by_condition", "night", "IoU", "Person").
+Ref = tuple[str, tuple[str, ...]]
+# Classes told apart only by visible colour (same shape and temperature in the synthetic scenes).
+COLOUR_ONLY = {"fmb": ("Bus", "Truck"), "msrs": ("guardrail", "car_stop")}
+FUSION_COMPARED = ("MI", "Qabf", "SSIM")
+# Settings that do not change what a run learns on its dataset (so runs differing only in
+# them plus `weighting` form Table III's weighting comparison).
+NOT_TRAINING = {"headline", "weighting", "fuse_m3fd"}
+
+
+def _methods(params: dict) -> Methods:
+    methods = params["methods"]
+    return Methods(runs=params["runs"], rules=tuple(methods["rules"]),
+                   externals=tuple(methods.get("external") or ()), weighting=params.get("weighting", "gdwa"))
+
+
+def _lookup(read: Read, rel: str, keys: tuple[str, ...]) -> tuple[float | None, str | None]:
+    """(value, None) or (None, why it is missing)."""
+    node = read(rel)
+    if node is None:
+        return None, f"{rel} is missing"
+    for i, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            return None, f"{rel} has no {'.'.join(keys[: i + 1])}"
+        node = node[key]
+    if node is None:
+        return None, f"{rel}: {'.'.join(keys)} is null"
+    return float(node), None
+
+
+def _check(read: Read, name: str, why: str, refs: dict[str, Ref | None], test, asserted: bool = True,
+           derive: Callable[[dict], dict] | None = None) -> dict:
+    """One expectation; a ref of None means the method is not configured in params.yaml."""
+    values, problems = {}, []
+    for label, ref in refs.items():
+        value, problem = _lookup(read, *ref) if ref else (None, f"params.yaml has no {label} method")
+        values[label] = value
+        problems += [problem] if problem else []
+    if problems:
+        unconfigured = any(ref is None for ref in refs.values())
+        # Nothing to check when params drop a method (a choice, not a bug): reported, never passed.
+        passed = False if asserted and not unconfigured else None
+        why = f"{'not evaluated' if passed is None else 'cannot check'}: {'; '.join(dict.fromkeys(problems))}."
+        return {"name": name, "asserted": asserted, "passed": passed, "values": values, "why": why}
+    values |= derive(values) if derive else {}
+    return {"name": name, "asserted": asserted, "passed": bool(test(values)), "values": values, "why": why}
+
+
+def _ref(method: str | None, dataset: str, *keys: str) -> Ref | None:
+    """Where a segmentation (fmb, msrs) or detection (m3fd) value of ``method`` lives."""
+    if method is None:
+        return None
+    rel = metric_file("detect", method, None) if dataset == "m3fd" else metric_file("segment", method, dataset)
+    return rel, keys
+
+
+def _main_metric(method: str | None, dataset: str, *prefix: str) -> Ref | None:
+    """mIoU of a segmentation dataset, mAP50 on M3FD (under ``prefix`` keys, e.g. by_condition.night)."""
+    return _ref(method, dataset, *prefix, "mAP50" if dataset == "m3fd" else "mIoU")
+
+
+def _run_metric(method: str, dataset: str, metric: str) -> Ref:
+    """A fusion metric (fusion file) or mIoU (segment file) of ``method`` on ``dataset``."""
+    if metric in FUSION_COMPARED:
+        return metric_file("fusion", method, dataset), (metric,)
+    return _ref(method, dataset, metric)
+
+
+def _rule(methods: Methods, rule: str) -> str | None:
+    return rule if rule in methods.rules else None
+
+
+def evaluate_expectations(params: dict, read: Read) -> list[dict]:
+    """Asserted expectations (true by construction of the synthetic data), then informational comparisons."""
+    m = _methods(params)
+    vis, ir, mx = (_rule(m, r) for r in ("visible", "infrared", "max"))
+    out = []
+    for dataset, cls in (("fmb", "Person"), ("msrs", "person"), ("m3fd", "People")):
+        metric = "AP50" if dataset == "m3fd" else "IoU"
+        refs = {src: _ref(x, dataset, "by_condition", "night", metric, cls) for src, x in (("infrared", ir),
+                                                                                          ("visible", vis))}
+        out.append(_check(read, f"night people: infrared beats visible ({metric}, {dataset})",
+                          "At night the visible image is dark, so people can be found only in infrared.",
+                          refs, lambda v: v["infrared"] > v["visible"]))
+    for dataset, (a, b) in COLOUR_ONLY.items():
+        refs = {f"{src} {c}": _ref(x, dataset, "IoU", c) for src, x in (("visible", vis), ("infrared", ir))
+                for c in (a, b)}
+        mean = lambda v, a=a, b=b: {f"{s} mean": (v[f"{s} {a}"] + v[f"{s} {b}"]) / 2 for s in ("visible", "infrared")}
+        out.append(_check(read, f"colour-only classes: visible beats infrared ({dataset} {a.lower()}/{b.lower()})",
+                          f"{a} and {b} share shape and temperature and differ only by visible colour.",
+                          refs, lambda v: v["visible mean"] > v["infrared mean"], derive=mean))
+    weaker = lambda v: min(v["visible"], v["infrared"])  # noqa: E731
+    for dataset in ("fmb", "msrs", "m3fd"):
+        metric = "mAP50" if dataset == "m3fd" else "mIoU"
+        sources = {"visible": _main_metric(vis, dataset), "infrared": _main_metric(ir, dataset)}
+        out.append(_check(read, f"max rule no worse than the weaker source ({metric}, {dataset})",
+                          "The max rule keeps the brighter source everywhere, so it keeps what each source shows.",
+                          {"max": _main_metric(mx, dataset), **sources}, lambda v: v["max"] >= weaker(v)))
+        out.append(_check(read, f"headline SSVIF beats the weaker source ({metric}, {dataset})",
+                          "SSVIF is trained to keep both sources, so it must beat at least the weaker one.",
+                          {"headline": _main_metric(m.headline(dataset), dataset), **sources},
+                          lambda v: v["headline"] > weaker(v)))
+    return out + _informational(params, m, read)
+
+
+def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
+    """SSVIF vs its original framework, and the headline weighting vs each other weighting (never enforced)."""
+    out = []
+    higher = lambda v: v["ssvif"] > v["original"]  # noqa: E731
+    for name, run in params["runs"].items():
+        original = m.original(run["model"], run["dataset"]) if run["framework"] == "ssvif" else None
+        if original is None:
+            continue
+        d = run["dataset"]
+        for metric in ("mIoU", *FUSION_COMPARED):
+            out.append(_check(read, f"SSVIF vs original: {name} vs {original} ({metric}, {d})",
+                              "SSVIF should improve on the framework it extends (Tables I, II).",
+                              {"ssvif": _run_metric(name, d, metric), "original": _run_metric(original, d, metric)},
+                              higher, asserted=False))
+    head = m.headline("fmb")
+    if head is None:
+        return out
+    base = params["runs"][head]
+    same = {k: v for k, v in base.items() if k not in NOT_TRAINING}
+    for name, run in params["runs"].items():
+        others = {k: v for k, v in run.items() if k not in NOT_TRAINING}
+        if name == head or run.get("headline") or others != same or run.get("weighting") == m.weighting:
+            continue
+        out.append(_check(read, f"weighting: {m.weighting} (headline) vs {run['weighting']} (mIoU, fmb)",
+                          "In the paper GDWA, the default headline weighting, beats the other weightings (Table III).",
+                          {m.weighting: _ref(head, "fmb", "mIoU"), run["weighting"]: _ref(name, "fmb", "mIoU")},
+                          lambda v, a=m.weighting, b=run["weighting"]: v[a] > v[b], asserted=False))
+    return out
+
+
+def breakdown_methods(params: dict) -> dict[str, list[str]]:
+    """Methods per dataset in the per-condition table: runs scored there, rules, externals."""
+    m = _methods(params)
+    extra = list(m.rules) + list(m.externals)
+    runs = params["runs"]
+    out = {d: [n for n, r in runs.items() if r["dataset"] == d] + extra for d in ("fmb", "msrs")}
+    out["m3fd"] = [n for n, r in runs.items() if r.get("fuse_m3fd")] + extra
+    return out
+
+
+def condition_breakdown(params: dict, read: Read) -> dict[str, dict[str, dict[str, float | None]]]:
+    """{dataset: {method: {day|night|fog: mIoU (fmb, msrs) or mAP50 (m3fd), None if absent}}}."""
+    return {d: {meth: {c: _lookup(read, *_main_metric(meth, d, "by_condition", c))[0] for c in CONDITIONS}
+                for meth in methods}
+            for d, methods in breakdown_methods(params).items()}
+
+
+def required_files(params: dict) -> list[str]:
+    """Every metric file (relative to the metrics folder) the report reads: recorded, so never out of step."""
+    seen: set[str] = set()
+    record = lambda rel: seen.add(rel)  # noqa: E731  (returns None: every file "missing", all still asked)
+    evaluate_expectations(params, record)
+    condition_breakdown(params, record)
+    return sorted(seen)
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def sanity_json(expectations: list[dict]) -> dict:
+    """reports/metrics/sanity.json (read by `dvc metrics show`): floats to 4 decimals, order kept."""
+    return {"expectations": _rounded(expectations)}
+
+
+def _values(values: dict) -> str:
+    return ", ".join(f"{k} {number(v, 2)}" for k, v in values.items())
+
+
+def describe(e: dict) -> str:
+    """One line for a failure message: name, measured values, why."""
+    return f"{e['name']}: {_values(e['values'])}; {e['why']}"
+
+
+def _result(e: dict) -> str:
+    if e["passed"] is None:
+        return "SKIP" if e["asserted"] else "–"
+    if e["asserted"]:
+        return "PASS" if e["passed"] else "**FAIL**"
+    return "yes" if e["passed"] else "no"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|",
+            *["| " + " | ".join(r) + " |" for r in rows], ""]
+
+
+def render_markdown(expectations: list[dict], breakdown: dict, data_source: str) -> str:
+    """reports/sanity.md: enforcement note, expectations (PASS/FAIL), per-condition breakdown, comparisons."""
+    asserted = [e for e in expectations if e["asserted"]]
+    failed = [e for e in asserted if e["passed"] is False]
+    if data_source == "synthetic":
+        note = (f"Data: **synthetic**. These expectations hold by construction of the synthetic scenes and are "
+                f"**enforced**: {len(failed)} of {len(asserted)} failed"
+                + (" and the sanity stage stops the pipeline." if failed else "."))
+    else:
+        note = (f"Data: **{data_source}**. These expectations hold by construction of the synthetic scenes only; "
+                f"on real data they are **informational** ({len(failed)} of {len(asserted)} do not hold).")
+    lines = ["# Sanity report", "", note, "", "## Expectations", ""]
+    lines += _table(["Expectation", "Measured", "Result", "Why"],
+                    [[e["name"], _values(e["values"]), _result(e), e["why"]] for e in asserted])
+    lines += ["## Per-condition breakdown", ""]
+    for dataset, rows in breakdown.items():
+        metric = "mAP50" if dataset == "m3fd" else "mIoU"
+        lines += [f"### {dataset.upper()} ({metric}, %)", ""]
+        lines += _table(["Method", *CONDITIONS], [[meth, *(number(v.get(c), 2) for c in CONDITIONS)]
+                                                  for meth, v in rows.items()])
+    lines += ["## Informational comparisons", "", "Never enforced; *holds* is whether the first value is higher.", ""]
+    lines += _table(["Comparison", "Values", "Holds"],
+                    [[e["name"], _values(e["values"]), _result(e)] for e in expectations if not e["asserted"]])
+    return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""Sanity report: expectations true by construction of the synthetic data; each one broken alone fails alone."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.report import sanity
+
+ROOT = Path(__file__).resolve().parents[2]
+CLASSES = ("Person", "Bus", "Truck", "person", "guardrail", "car_stop", "People", "Car")
+# Per role: (mIoU / mAP50, night people IoU / AP50, colour-only class IoU); other methods get DEFAULT.
+ROLES = {"visible": (40.0, 5.0, 70.0), "infrared": (45.0, 60.0, 20.0), "max": (50.0, 40.0, 50.0),
+         "headline": (60.0, 55.0, 65.0)}
+DEFAULT = (50.0, 30.0, 50.0)
+NAMES = [f"night people: infrared beats visible ({m}, {d})" for m, d in (("IoU", "fmb"), ("IoU", "msrs"),
+                                                                          ("AP50", "m3fd"))]
+NAMES += ["colour-only classes: visible beats infrared (fmb bus/truck)",
+          "colour-only classes: visible beats infrared (msrs guardrail/car_stop)"]
+NAMES += [f"{what} ({m}, {d})" for m, d in (("mIoU", "fmb"), ("mIoU", "msrs"), ("mAP50", "m3fd"))
+          for what in ("max rule no worse than the weaker source", "headline SSVIF beats the weaker source")]
+
+
+@pytest.fixture
+def params() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def _headline(params: dict, dataset: str) -> str:
+    return next(n for n, r in params["runs"].items() if r.get("headline") and r["dataset"] == dataset)
+
+
+def _file(rel: str, role: str) -> dict:
+    main, night, colour = ROLES.get(role, DEFAULT)
+    iou = {c: (colour if c in ("Bus", "Truck", "guardrail", "car_stop") else 50.0) for c in CLASSES}
+    key, group = ("mAP50", "AP50") if rel.startswith("detect/") else ("mIoU", "IoU")
+    conds = {c: {"images": 3, key: main, group: {**iou, "Person": 50.0, "person": 50.0, "People": 50.0}}
+             for c in ("day", "fog")}
+    conds["night"] = {"images": 3, key: main, group: {**iou, "Person": night, "person": night, "People": night}}
+    if rel.startswith("fusion/"):
+        return {"EN": 6.0, "MI": main / 10, "Qabf": 0.5, "SSIM": 0.9}
+    return {key: main, group: iou, "by_condition": conds, "init": {"source": "synthetic"}}
+
+
+def good_files(params: dict) -> dict[str, dict]:
+    """Every file the report reads, with values that satisfy every expectation."""
+    heads = {_headline(params, "fmb"), _headline(params, "msrs")}
+    files = {}
+    for rel in sanity.required_files(params):
+        method = rel.split("/")[1].removesuffix(".json")
+        method = method if rel.startswith("detect/") else method.rsplit("-", 1)[0]
+        files[rel] = _file(rel, "headline" if method in heads else method)
+    return files
+
+
+def _set(files: dict, rel: str, keys: tuple, value) -> None:
+    node = files[rel]
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = value
+
+
+def _night(cls: str, group: str = "IoU") -> tuple:
+    return "by_condition", "night", group, cls
+
+
+def _breakers(params: dict) -> dict[str, callable]:
+    """For each asserted expectation: a mutation of the good files that breaks exactly it."""
+    hf, hm = _headline(params, "fmb"), _headline(params, "msrs")
+
+    def copy_from(src: str, dst: str, *keys):  # the "fused = visible image" mistake, limited to ``keys``
+        def apply(files):
+            for k in keys:
+                node = files[src]
+                for part in k:
+                    node = node[part]
+                _set(files, dst, k, node)
+        return apply
+
+    def lower(rel: str, key: str):
+        return lambda files: _set(files, rel, (key,), 1.0)
+
+    return dict(zip(NAMES, [
+        copy_from("segment/visible-fmb.json", "segment/infrared-fmb.json", _night("Person")),
+        copy_from("segment/visible-msrs.json", "segment/infrared-msrs.json", _night("person")),
+        copy_from("detect/visible.json", "detect/infrared.json", _night("People", "AP50")),
+        copy_from("segment/visible-fmb.json", "segment/infrared-fmb.json", ("IoU", "Bus"), ("IoU", "Truck")),
+        copy_from("segment/visible-msrs.json", "segment/infrared-msrs.json", ("IoU", "guardrail"),
+                  ("IoU", "car_stop")),
+        lower("segment/max-fmb.json", "mIoU"), lower(f"segment/{hf}-fmb.json", "mIoU"),
+        lower("segment/max-msrs.json", "mIoU"), lower(f"segment/{hm}-msrs.json", "mIoU"),
+        lower("detect/max.json", "mAP50"), lower(f"detect/{hf}.json", "mAP50"),
+    ]))
+
+
+def _evaluate(params: dict, files: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in sanity.evaluate_expectations(params, files.get)}
+
+
+def _failed(results: dict) -> list[str]:
+    return [n for n, e in results.items() if e["asserted"] and e["passed"] is not True]
+
+
+def test_good_metrics_pass_every_expectation(params):
+    results = _evaluate(params, good_files(params))
+    assert [n for n, e in results.items() if e["asserted"]] == NAMES
+    assert _failed(results) == []
+    colour = results["colour-only classes: visible beats infrared (fmb bus/truck)"]["values"]
+    assert colour["visible mean"] == 70.0 and colour["infrared mean"] == 20.0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_broken_input_fails_exactly_its_expectation(params, name):
+    files = copy.deepcopy(good_files(params))
+    _breakers(params)[name](files)
+    results = _evaluate(params, files)
+    assert _failed(results) == [name]
+    assert results[name]["passed"] is False and not results[name]["why"].startswith("cannot check")
+
+
+def test_missing_file_or_null_value_fails_and_names_it(params):
+    files = good_files(params)
+    del files["segment/max-fmb.json"]
+    files["segment/infrared-msrs.json"]["IoU"]["car_stop"] = None
+    results = _evaluate(params, files)
+    assert _failed(results) == ["colour-only classes: visible beats infrared (msrs guardrail/car_stop)",
+                                "max rule no worse than the weaker source (mIoU, fmb)"]
+    assert "segment/max-fmb.json is missing" in results[_failed(results)[1]]["why"]
+    assert "segment/infrared-msrs.json: IoU.car_stop is null" in results[_failed(results)[0]]["why"]
+
+
+def test_runs_are_found_by_settings_not_names(params):
+    params["runs"]["renamed-head"] = params["runs"].pop(_headline(params, "fmb"))
+    files = good_files(params)
+    assert "detect/renamed-head.json" in files and "segment/renamed-head-fmb.json" in files
+    results = _evaluate(params, files)
+    assert _failed(results) == []
+    assert results["headline SSVIF beats the weaker source (mAP50, m3fd)"]["values"]["headline"] == 60.0
+
+
+def test_a_method_dropped_from_params_is_reported_not_failed(params):
+    params["methods"]["rules"].remove("max")
+    results = _evaluate(params, good_files(params))
+    skipped = results["max rule no worse than the weaker source (mIoU, fmb)"]
+    assert skipped["passed"] is None and "no max method" in skipped["why"] and _failed(results) == [
+        n for n in NAMES if n.startswith("max rule")]
+
+
+def test_informational_comparisons_found_by_settings(params):
+    results = _evaluate(params, good_files(params))
+    weighting = sorted(n for n in results if n.startswith("weighting:"))
+    assert weighting == [f"weighting: gdwa (headline) vs {w} (mIoU, fmb)" for w in ("dwa", "fixed", "segmif", "ucw")]
+    assert all(results[n]["passed"] is True and not results[n]["asserted"] for n in weighting)
+    ssvif = [n for n in results if n.startswith("SSVIF vs original: ssvif-emma-fmb vs original-emma-fmb")]
+    assert [n.rsplit("(", 1)[1] for n in ssvif] == ["mIoU, fmb)", "MI, fmb)", "Qabf, fmb)", "SSIM, fmb)"]
+    assert all(results[n]["passed"] is False for n in ssvif)  # both got the default values: not higher
+
+
+def test_markdown_and_json(params):
+    files = good_files(params)
+    files["segment/mean-fmb.json"]["by_condition"]["night"]["mIoU"] = 12.345678
+    expectations = sanity.evaluate_expectations(params, files.get)
+    breakdown = sanity.condition_breakdown(params, files.get)
+    assert breakdown["fmb"]["mean"] == {"day": 50.0, "night": 12.345678, "fog": 50.0}
+    assert set(breakdown["m3fd"]) == set(sanity.breakdown_methods(params)["m3fd"])
+    md = sanity.render_markdown(expectations, breakdown, "synthetic")
+    assert "**enforced**" in md and "| night people: infrared beats visible (IoU, fmb) | infrared 60.00, " in md
+    assert "| mean | 50.00 | 12.35 | 50.00 |" in md and "FAIL" not in md
+    assert "**informational**" in sanity.render_markdown(expectations, breakdown, "official")
+    out = sanity.sanity_json([{**expectations[0], "values": {"a": 1.23456789, "b": None}}])
+    assert list(out) == ["expectations"] and out["expectations"][0]["values"] == {"a": 1.2346, "b": None}
