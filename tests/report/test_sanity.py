@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from pipeline.report import sanity
+from stages import sanity as stage
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = ("Person", "Bus", "Truck", "person", "guardrail", "car_stop", "People", "Car")
@@ -171,3 +174,54 @@ def test_markdown_and_json(params):
     assert "**informational**" in sanity.render_markdown(expectations, breakdown, "official")
     out = sanity.sanity_json([{**expectations[0], "values": {"a": 1.23456789, "b": None}}])
     assert list(out) == ["expectations"] and out["expectations"][0]["values"] == {"a": 1.2346, "b": None}
+
+
+def _project(tmp_path: Path, monkeypatch, params: dict, files: dict) -> Path:
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    for rel, data in files.items():
+        path = tmp_path / "reports/metrics" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _run_stage():
+    args = ["--metrics", "reports/metrics", "--out", "reports/sanity.md", "--json", "reports/metrics/sanity.json"]
+    return CliRunner().invoke(stage.main, args)
+
+
+@pytest.mark.parametrize("source", ["synthetic", "official"])
+def test_stage_enforces_only_on_synthetic(tmp_path, monkeypatch, params, source):
+    params["data"]["source"] = source
+    files = good_files(params)
+    _breakers(params)[NAMES[0]](files)
+    project = _project(tmp_path, monkeypatch, params, files)
+    result = _run_stage()
+    assert (result.exit_code != 0) == (source == "synthetic"), result.output
+    if source == "synthetic":
+        assert NAMES[0] in result.output and "infrared 5.00, visible 5.00" in result.output
+        assert NAMES[1] not in result.output
+    written = json.loads((project / "reports/metrics/sanity.json").read_text())
+    assert [e["passed"] for e in written["expectations"] if e["asserted"]] == [False] + [True] * (len(NAMES) - 1)
+    assert (project / "reports/sanity.md").read_text().startswith("# Sanity report")
+
+
+def test_stage_passes_on_good_metrics_deterministically(tmp_path, monkeypatch, params):
+    project = _project(tmp_path, monkeypatch, params, good_files(params))
+    outs = []
+    for _ in range(2):
+        result = _run_stage()
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        outs.append([(project / p).read_bytes() for p in ("reports/sanity.md", "reports/metrics/sanity.json")])
+    assert outs[0] == outs[1]
+
+
+def test_inputs_are_the_files_read(params):
+    files = stage.inputs(params)
+    assert files == [f"reports/metrics/{rel}" for rel in sanity.required_files(params)]
+    assert {"reports/metrics/segment/visible-fmb.json", "reports/metrics/detect/infrared.json",
+            f"reports/metrics/detect/{_headline(params, 'fmb')}.json",
+            "reports/metrics/fusion/original-emma-fmb-fmb.json"} <= set(files)
+    assert set(stage.PARAMS) >= {"data.source", "runs", "methods"}
