@@ -10,6 +10,8 @@ from typing import Callable
 import torch
 from kornia.color import rgb_to_ycbcr, ycbcr_to_rgb
 
+from pipeline.fusion_rule_names import RULE_NAMES
+
 
 def _fuse_luminance(ir: torch.Tensor, vis: torch.Tensor, combine) -> torch.Tensor:
     ycbcr = rgb_to_ycbcr(vis)
@@ -43,6 +45,8 @@ FUSION_RULES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
     "visible": visible_only,
     "infrared": infrared_only,
 }
+if tuple(FUSION_RULES) != RULE_NAMES:  # params validation reads the torch-free list
+    raise ImportError(f"FUSION_RULES {tuple(FUSION_RULES)} != pipeline.fusion_rule_names {RULE_NAMES}")
 
 
 def get_rule(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:

@@ -2,8 +2,12 @@
 
 A stage calls :func:`load_params` when it starts: an unknown value (for example
 ``dvc exp run -S weighting=ucx``) stops it with a message naming the key and the
-valid values, before any work is done. The valid names here are kept equal to the
-library's registries by ``tests/stages/test_params.py``.
+valid values, before any work is done. The valid names come from the library's
+registries: datasets from ``pipeline.data.registry`` (no torch), weightings, fusion models,
+frameworks and rules from the torch-free name lists each registry checks itself against
+(``pipeline.weighting.names``, ``pipeline.models.names``, ``pipeline.fusion_rule_names``), so a
+stage validates params.yaml without importing torch. ``tests/stages/test_params.py`` checks
+every registry name is accepted and an unknown one rejected.
 """
 from __future__ import annotations
 
@@ -14,13 +18,15 @@ from typing import Any
 import click
 import yaml
 
+from pipeline.data.registry import DATASETS
+from pipeline.fusion_rule_names import RULE_NAMES as RULES
+from pipeline.models.names import FRAMEWORKS, FUSION_MODEL_NAMES
+from pipeline.weighting.names import WEIGHTING_NAMES as WEIGHTINGS
+
 PROFILES = ("quick", "paper")
-WEIGHTINGS = ("gdwa", "dwa", "ucw", "segmif", "fixed")
 SOURCES = ("synthetic", "official", "local")
-DATASET_NAMES = ("msrs", "fmb", "m3fd")
-FUSION_MODEL_NAMES = ("swinfusion", "seafusion", "emma")
-FRAMEWORKS = ("ssvif", "original")
-RULES = ("max", "mean", "visible", "infrared")
+# Runs train and fuse on the segmentation datasets (M3FD is only fused, by runs with fuse_m3fd).
+RUN_DATASETS = tuple(name for name, spec in DATASETS.items() if spec.task == "segmentation")
 
 
 class ParamsError(click.ClickException, ValueError):
@@ -63,7 +69,7 @@ def validate(params: dict) -> dict:
         key = f"runs.{name}"
         _choice(run.get("framework"), f"{key}.framework", FRAMEWORKS)
         _choice(run.get("model"), f"{key}.model", FUSION_MODEL_NAMES)
-        _choice(run.get("dataset"), f"{key}.dataset", ("msrs", "fmb"))
+        _choice(run.get("dataset"), f"{key}.dataset", RUN_DATASETS)
         if run.get("channels") not in (1, 3):
             raise ParamsError(f"params.yaml: {key}.channels={run.get('channels')!r}; valid values: 1, 3.")
         if run["framework"] == "ssvif" and not run.get("headline"):

@@ -265,9 +265,8 @@ def _plots(params: dict) -> list[dict]:
     runs = params["runs"]
     headline = [r for r, run in runs.items() if run.get("headline")]
     # Table III (ii): the runs that differ from the headline FMB run only in their weighting.
-    weighting_runs = [r for r, run in runs.items()
-                      if run["framework"] == "ssvif" and run["dataset"] == "fmb" and run["model"] == "swinfusion"
-                      and (run.get("headline") or r.endswith("-" + str(run.get("weighting"))))]
+    from pipeline.report.run_match import weighting_runs as find_weighting_runs
+    weighting_runs = find_weighting_runs(runs)
     return [
         {"Training losses of the headline runs": {
             "x": "epoch", "y": {_history(r): ["loss_fus", "loss_csc", "loss_val"] for r in headline}}},

@@ -24,11 +24,10 @@ def _shown(params: dict, dataset: str) -> list[str]:
 
 def _curve_runs(params: dict) -> list[str]:
     """Headline runs and the FMB weighting runs (one w_csc curve each)."""
-    from stages._params import run_weighting
+    from pipeline.report.run_match import weighting_runs
 
-    runs = params["runs"]
-    return [r for r in runs if runs[r].get("headline") or (
-        runs[r]["framework"] == "ssvif" and run_weighting(params, r) and r.endswith(f"-{run_weighting(params, r)}"))]
+    runs, weighting = params["runs"], set(weighting_runs(params["runs"]))
+    return [r for r in runs if runs[r].get("headline") or r in weighting]
 
 
 def _fused(params: dict, data: str, method: str, dataset: str) -> str:

@@ -35,6 +35,7 @@ def main(method, dataset, raw, split_file, fused, out, per_image, batch_size) ->
     from pipeline.atomic import atomic_write_json, atomic_write_text
     from pipeline.data.layout import pair_paths
     from pipeline.data.registry import get_dataset
+    from pipeline.metrics.names import REPORTED
     from pipeline.metrics.protocol import ImageError
     from pipeline.metrics.scoring import Triple, rows_to_csv, score_triples, summarise
 
@@ -58,7 +59,7 @@ def main(method, dataset, raw, split_file, fused, out, per_image, batch_size) ->
     summary = summarise(rows)
     atomic_write_json(out, summary)
     click.echo(f"fusion_metrics {method} {dataset}: {summary['count']} images, "
-               + ", ".join(f"{k} {summary[k]}" for k in ("EN", "MI", "VIF", "Qabf", "SSIM", "MSS", "dE")))
+               + ", ".join(f"{k} {summary[k]}" for k in REPORTED))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from pipeline.models.emma import EMMA
+from pipeline.models.names import FUSION_MODEL_NAMES
 from pipeline.models.seafusion import SeAFusion
 from pipeline.models.swinfusion import SwinFusion
 
@@ -16,6 +17,8 @@ FUSION_MODELS: dict[str, type[nn.Module]] = {
     "seafusion": SeAFusion,
     "emma": EMMA,
 }
+if tuple(FUSION_MODELS) != FUSION_MODEL_NAMES:  # params validation reads the torch-free list
+    raise ImportError(f"FUSION_MODELS {tuple(FUSION_MODELS)} != pipeline.models.names {FUSION_MODEL_NAMES}")
 
 
 def create_fusion_model(name: str, channels: int, **widths) -> nn.Module:

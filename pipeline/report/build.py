@@ -5,8 +5,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.report.published import PublishedTable, published_table
-from pipeline.report.sources import Methods, split_key, table_cells
+from pipeline.report.run_match import RunSettings
+from pipeline.report.sources import Methods, not_run, reproducible, row_label, split_key, table_cells
 from pipeline.report.spec import WEIGHTING_LABELS, ColumnSpec, TableSpec
+
+NOT_RUN = "not run"  # the reproduced cells of a row whose run params.yaml does not have
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Row:
     mark_group: str | None
     methods: list[str] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
+    missing: RunSettings | None = None  # settings of the run this row needs and params.yaml lacks
 
 
 @dataclass
@@ -54,6 +58,10 @@ class Table:
         flags = [c.within(self.tolerance) for r in self.rows for c in r.cells]
         return sum(f is True for f in flags), sum(f is not None for f in flags)
 
+    def missing_rows(self) -> list[tuple[str, RunSettings]]:
+        """(row name, settings of the run it needs) for every row printing "not run"."""
+        return [(r.name, r.missing) for r in self.rows if r.missing is not None]
+
 
 def build_table(spec: TableSpec, methods: Methods, store, tolerance: float,
                 published: PublishedTable | None = None) -> Table:
@@ -64,8 +72,14 @@ def build_table(spec: TableSpec, methods: Methods, store, tolerance: float,
         name = r.name
         if r.weighting_row and methods.weighting != "gdwa":
             name = f"{WEIGHTING_LABELS[methods.weighting]} (headline run; paper row: GDWA)"
-        rows.append(Row(name, r.group, r.mark_group,
-                        cells=[Cell(published=published.value(r.published, c.key)) for c in spec.columns]))
+        row = Row(name, r.group, r.mark_group,
+                  cells=[Cell(published=published.value(r.published, c.key)) for c in spec.columns])
+        if not_run(r.source, methods, row_label(spec, r.name)):
+            row.missing = r.source[1]
+            for cell, col in zip(row.cells, spec.columns):
+                if reproducible(col):
+                    cell.value = NOT_RUN
+        rows.append(row)
     for method, mark_group in methods.extra_methods(spec):
         rows.append(Row(method, "rule" if method in methods.rules else "external", mark_group,
                         cells=[Cell() for _ in spec.columns]))

@@ -1,9 +1,8 @@
 """Headline metrics (reports/metrics/headline.json): what `dvc metrics show/diff` compares."""
 from __future__ import annotations
 
+from pipeline.metrics.names import REPORTED as HEADLINE_FUSION
 from pipeline.report.sources import Methods, metric_file
-
-HEADLINE_FUSION = ("EN", "MI", "VIF", "Qabf", "SSIM", "MSS", "dE")
 
 
 def headline_files(methods: Methods) -> list[str]:

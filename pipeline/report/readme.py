@@ -25,6 +25,22 @@ def file_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _missing_rows(tables: list) -> list[str]:
+    """The rows printing "not run", each with the params.yaml entry that would fill it (nothing if none)."""
+    missing = [(t.spec.number, name, settings) for t in tables for name, settings in t.missing_rows()]
+    if not missing:
+        return []
+    lines = ["", "### Rows not run", "",
+             "No run in params.yaml has the settings these rows need, so their reproduced cells print "
+             "\"not run\". Rows find their run by its settings, not its name: to fill one, add its entry "
+             "to params.yaml (any unused run name), then run `python -m stages.dag` and `dvc repro`.", ""]
+    for number, name, settings in missing:
+        lines += [f"- Table {number}, row \"{name}\":", "", "  ```yaml"]
+        lines += [f"  {line}" for line in settings.params_snippet().splitlines()]
+        lines += ["  ```"]
+    return lines
+
+
 def render_readme(*, profile: str, source: str, weighting: str, code_sha: str, params_sha: str,
                   tables: list, table_links: dict[str, list[str]], figure_links: list[tuple[str, str]],
                   gradient: dict | None, tolerance: float) -> str:
@@ -60,6 +76,7 @@ def render_readme(*, profile: str, source: str, weighting: str, code_sha: str, p
         within, total = table.scorecard()
         links = " ".join(f"[{Path(p).suffix[1:]}]({p})" for p in table_links[table.spec.id])
         lines.append(f"| {table.spec.number}: {table.spec.title} | {within} | {total} | {links} |")
+    lines += _missing_rows(tables)
     lines += ["", "## Gradient analysis (Sec. IV-F)", ""]
     if gradient is None:
         lines.append("No headline FMB run: nothing to report.")

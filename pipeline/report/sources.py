@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.report.run_match import find_run
 from pipeline.report.spec import FUSION_METRICS, TABLES, TableSpec
 
 EFFICIENCY_KEYS = ("params_M", "macs_G", "mem_MB")
@@ -40,8 +41,11 @@ class Methods:
             raise ValueError(f"params.yaml runs: several {what} runs for {dataset}: {', '.join(names)}; keep one")
         return names[0] if names else None
 
-    def resolve(self, source: tuple | None, dataset: str | None) -> str | None:
-        """Method name a row ``source`` (see pipeline.report.spec) stands for, or None if not reproduced."""
+    def resolve(self, source: tuple | None, dataset: str | None, row: str = "") -> str | None:
+        """Method name a row ``source`` (see pipeline.report.spec) stands for, or None if not reproduced.
+
+        ``row`` (the row's name) is only for the error when two runs have a ``("run", settings)`` row's settings.
+        """
         if source is None:
             return None
         kind = source[0]
@@ -50,7 +54,7 @@ class Methods:
         if kind == "original":
             return self.original(source[1], dataset)
         if kind == "run":
-            return source[1] if source[1] in self.runs else None
+            return find_run(self.runs, source[1], self.weighting, row)
         if kind == "external":
             return source[1] if source[1] in self.externals else None
         if kind == "efficiency":
@@ -95,6 +99,20 @@ def metric_file(kind: str, method: str, dataset: str | None) -> str:
     raise ValueError(f"no metric file for kind {kind!r}")
 
 
+def row_label(spec: TableSpec, row: str) -> str:
+    return f"Table {spec.number} row {row!r}"
+
+
+def not_run(source: tuple | None, methods: Methods, row: str = "") -> bool:
+    """A ``("run", settings)`` row that no params run fills (it prints "not run")."""
+    return bool(source) and source[0] == "run" and methods.resolve(source, None, row) is None
+
+
+def reproducible(col) -> bool:
+    """A column whose cells can hold a reproduced value of a run (not text, not efficiency)."""
+    return metric_kind(split_key(col.key)[1]) not in (None, "efficiency")
+
+
 def table_cells(spec: TableSpec, methods: Methods):
     """Yield (row index, row name, column, method, metric file or None) for every reproducible cell."""
     rows = [(r.source, r.name) for r in spec.rows] + [((("extra", m)), m) for m, _ in methods.extra_methods(spec)]
@@ -104,7 +122,7 @@ def table_cells(spec: TableSpec, methods: Methods):
             kind = metric_kind(metric)
             if kind is None:
                 continue
-            method = source[1] if source and source[0] == "extra" else methods.resolve(source, dataset)
+            method = source[1] if source and source[0] == "extra" else methods.resolve(source, dataset, row_label(spec, name))
             if method is None:
                 continue
             if kind == "efficiency" and not (source and source[0] == "efficiency"):

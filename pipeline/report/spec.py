@@ -6,14 +6,19 @@ A row's ``source`` says which method produced its values:
   ("headline",)              the run with ``headline: true`` on the column's dataset
                              (on M3FD: the headline run that fuses M3FD);
   ("original", model)        ``original-<model>-<dataset>`` (on M3FD: the one that fuses M3FD);
-  ("run", name)              a named run of params.yaml;
+  ("run", settings)          the (non-headline) run of params.yaml with these settings, a
+                             pipeline.report.run_match.RunSettings; found by settings, never by
+                             name; none: the row prints "not run" and the README says what to add;
   ("external", name)         images placed under data/external/<name>/ (params methods.external);
   ("efficiency", model, framework)  an entry of efficiency.json;
   None                       published values only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from pipeline.metrics.names import REPORTED as FUSION_METRICS
+from pipeline.report.run_match import FMB_HEADLINE
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,6 @@ class TableSpec:
 EXTERNAL_ALIASES = {"CDDF.": "cddfuse", "TIMF.": "timfusion", "MRFS": "mrfs", "SAGE": "sage", "SegMiF": "segmif"}
 MODELS = {"SwinF.": "swinfusion", "EMMA": "emma", "SeAF.": "seafusion"}
 WEIGHTING_LABELS = {"gdwa": "GDWA", "dwa": "DWA", "ucw": "UCW", "segmif": "SegMiF", "fixed": "w_csc = 0.1"}
-FUSION_METRICS = ("EN", "MI", "VIF", "Qabf", "SSIM", "MSS", "dE")
 FUSION_HEADERS = {"EN": "EN", "MI": "MI", "VIF": "VIF", "Qabf": "Qabf", "SSIM": "SSIM", "MSS": "MSS", "dE": "ΔE"}
 SEG_CLASSES = {
     "fmb": (("background", "Back."), ("Person", "Per."), ("Road", "Road"), ("Car", "Car"), ("Bus", "Bus"), ("Lamp", "Lamp")),
@@ -71,6 +75,11 @@ def _source(name: str) -> tuple | None:
     if name in MODELS:
         return ("original", MODELS[name])
     return ("external", EXTERNAL_ALIASES[name])
+
+
+def _fmb(**differs) -> tuple:
+    """Row source of an ablation run: the headline FMB run's settings (FMB_HEADLINE) except ``differs``."""
+    return ("run", replace(FMB_HEADLINE, **differs))
 
 
 def _label_col() -> ColumnSpec:
@@ -108,16 +117,16 @@ TABLE3 = TableSpec(
         RowSpec("SwinF. / Original", "i/SwinF./Original", ("original", "swinfusion"), "i", "i-swinfusion"),
         RowSpec("SwinF. / SSVIF", "i/SwinF./SSVIF", ("headline",), "i", "i-swinfusion"),
         RowSpec("EMMA / Original", "i/EMMA/Original", ("original", "emma"), "i", "i-emma"),
-        RowSpec("EMMA / SSVIF", "i/EMMA/SSVIF", ("run", "ssvif-emma-fmb"), "i", "i-emma"),
+        RowSpec("EMMA / SSVIF", "i/EMMA/SSVIF", _fmb(model="emma"), "i", "i-emma"),
         RowSpec("SeAF. / Original", "i/SeAF./Original", ("original", "seafusion"), "i", "i-seafusion"),
-        RowSpec("SeAF. / SSVIF", "i/SeAF./SSVIF", ("run", "ssvif-seafusion-fmb"), "i", "i-seafusion"),
-        RowSpec("w_csc = 0.1", "ii/w_csc = 0.1", ("run", "ssvif-swinfusion-fmb-fixed"), "ii", "ii"),
-        RowSpec("UCW", "ii/UCW", ("run", "ssvif-swinfusion-fmb-ucw"), "ii", "ii"),
-        RowSpec("DWA", "ii/DWA", ("run", "ssvif-swinfusion-fmb-dwa"), "ii", "ii"),
-        RowSpec("SegMiF", "ii/SegMiF", ("run", "ssvif-swinfusion-fmb-segmif"), "ii", "ii"),
+        RowSpec("SeAF. / SSVIF", "i/SeAF./SSVIF", _fmb(model="seafusion"), "i", "i-seafusion"),
+        RowSpec("w_csc = 0.1", "ii/w_csc = 0.1", _fmb(weighting="fixed"), "ii", "ii"),
+        RowSpec("UCW", "ii/UCW", _fmb(weighting="ucw"), "ii", "ii"),
+        RowSpec("DWA", "ii/DWA", _fmb(weighting="dwa"), "ii", "ii"),
+        RowSpec("SegMiF", "ii/SegMiF", _fmb(weighting="segmif"), "ii", "ii"),
         RowSpec("GDWA (Ours)", "ii/GDWA (Ours)", ("headline",), "ii", "ii", weighting_row=True),
-        RowSpec("w/o L_csc", "iii/w/o L_csc", ("run", "ssvif-swinfusion-fmb-nocsc"), "iii", "iii-iv"),
-        RowSpec("w/o 2-stage", "iv/w/o 2-stage", ("run", "ssvif-swinfusion-fmb-onestage"), "iv", "iii-iv"),
+        RowSpec("w/o L_csc", "iii/w/o L_csc", _fmb(csc=False), "iii", "iii-iv"),
+        RowSpec("w/o 2-stage", "iv/w/o 2-stage", _fmb(two_stage=False), "iv", "iii-iv"),
         RowSpec("w/ all (Ours)", "iii-iv/w/ all (Ours)", ("headline",), "iii-iv", "iii-iv"),
     ),
     marks=("best",))
@@ -142,21 +151,21 @@ TABLE5 = TableSpec(
 TABLE6 = TableSpec(
     "table6", "VI", "Class number n of the dual segmentation branches, FMB (n = 9 row partly illegible in the paper)",
     _ablation_cols(),
-    (RowSpec("n = 9", "n = 9", ("run", "ssvif-swinfusion-fmb-n9")), RowSpec("n = 15", "n = 15", ("headline",))),
+    (RowSpec("n = 9", "n = 9", _fmb(n_classes=9)), RowSpec("n = 15", "n = 15", ("headline",))),
     marks=("best",))
 
 TABLE7 = TableSpec(
     "table7", "VII", "Colour loss weight lambda4, FMB",
     _ablation_cols(),
-    (RowSpec("λ4 = 10", "lambda4 = 10", ("run", "ssvif-swinfusion-fmb-l10")),
+    (RowSpec("λ4 = 10", "lambda4 = 10", _fmb(lambda_color=10)),
      RowSpec("λ4 = 20", "lambda4 = 20", ("headline",)),
-     RowSpec("λ4 = 30", "lambda4 = 30", ("run", "ssvif-swinfusion-fmb-l30"))),
+     RowSpec("λ4 = 30", "lambda4 = 30", _fmb(lambda_color=30))),
     marks=("best",))
 
 TABLE8 = TableSpec(
     "table8", "VIII", "Three-channel vs single-channel fusion, FMB",
     _ablation_cols(),
-    (RowSpec("single-channel", "single-channel", ("run", "ssvif-swinfusion-fmb-1ch")),
+    (RowSpec("single-channel", "single-channel", _fmb(channels=1)),
      RowSpec("three-channel", "three-channel", ("headline",))),
     marks=("best",))
 

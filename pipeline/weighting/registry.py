@@ -5,6 +5,7 @@ from pipeline.weighting.base import Weighting
 from pipeline.weighting.dwa import DWAWeighting
 from pipeline.weighting.fixed import FixedWeighting
 from pipeline.weighting.gdwa import GDWAWeighting
+from pipeline.weighting.names import WEIGHTING_NAMES
 from pipeline.weighting.segmif import SegMiFWeighting
 from pipeline.weighting.ucw import UCWWeighting
 
@@ -15,6 +16,8 @@ WEIGHTINGS: dict[str, type[Weighting]] = {
     "segmif": SegMiFWeighting,
     "fixed": FixedWeighting,
 }
+if tuple(WEIGHTINGS) != WEIGHTING_NAMES:  # params validation reads the torch-free list
+    raise ImportError(f"WEIGHTINGS {tuple(WEIGHTINGS)} != pipeline.weighting.names {WEIGHTING_NAMES}")
 
 
 def create_weighting(name: str, params: dict) -> Weighting:

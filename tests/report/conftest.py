@@ -12,7 +12,10 @@ import pytest
 
 from pipeline.report.sources import Methods, required_files
 
-RUN = dict(framework="ssvif", model="swinfusion", dataset="fmb", channels=3, fuse_m3fd=False)
+RUN = dict(framework="ssvif", model="swinfusion", dataset="fmb", channels=3, n_classes=15, lambda_color=20,
+           csc=True, two_stage=True, fuse_m3fd=False)
+ABLATIONS = {"nocsc": {"csc": False}, "onestage": {"two_stage": False}, "n9": {"n_classes": 9},
+             "l10": {"lambda_color": 10}, "l30": {"lambda_color": 30}, "1ch": {"channels": 1}}
 RUNS = {
     "ssvif-swinfusion-fmb": {**RUN, "headline": True, "fuse_m3fd": True},
     "ssvif-swinfusion-msrs": {**RUN, "headline": True, "dataset": "msrs"},
@@ -21,7 +24,7 @@ RUNS = {
        for m in ("swinfusion", "emma", "seafusion") for d in ("fmb", "msrs")},
     **{f"ssvif-{m}-fmb": {**RUN, "model": m, "weighting": "gdwa"} for m in ("emma", "seafusion")},
     **{f"ssvif-swinfusion-fmb-{w}": {**RUN, "weighting": w} for w in ("fixed", "ucw", "dwa", "segmif")},
-    **{f"ssvif-swinfusion-fmb-{s}": {**RUN, "weighting": "gdwa"} for s in ("nocsc", "onestage", "n9", "l10", "l30", "1ch")},
+    **{f"ssvif-swinfusion-fmb-{s}": {**RUN, "weighting": "gdwa", **d} for s, d in ABLATIONS.items()},
 }
 FMB_CLASSES = ("background", "Person", "Road", "Car", "Bus", "Lamp", "Bicycle")
 MSRS_CLASSES = ("unlabelled", "car", "person", "bike", "curve", "bump")

@@ -1,12 +1,17 @@
 """Table building: values beside the paper, tolerance, best / second-best marks, missing files."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pipeline.report.build import Cell, build_table
 from pipeline.report.published import PublishedTable
 from pipeline.report.sources import MetricStore, Methods, required_files
+from pipeline.report.run_match import FMB_HEADLINE
 from pipeline.report.spec import TABLE3, TABLE5, ColumnSpec, RowSpec, TableSpec
+
+WEIGHTING = {"a": "fixed", "b": "ucw", "c": "dwa"}
 
 
 class DictStore:
@@ -19,11 +24,11 @@ class DictStore:
 
 def _tiny(marks=("best", "second")):
     cols = (ColumnSpec("fmb/MI", "MI"), ColumnSpec("fmb/dE", "ΔE", higher=False))
-    rows = (RowSpec("A", "A", ("run", "a")), RowSpec("B", "B", ("run", "b")), RowSpec("C", "C", ("run", "c")))
+    rows = tuple(RowSpec(n.upper(), n.upper(), ("run", replace(FMB_HEADLINE, weighting=WEIGHTING[n]))) for n in "abc")
     spec = TableSpec("tiny", "0", "tiny", cols, rows, marks=marks)
     pub = PublishedTable(("fmb/MI", "fmb/dE"), {"A": {"fmb/MI": 4.0, "fmb/dE": 5.0}, "B": {"fmb/MI": 3.0, "fmb/dE": 4.0},
                                                 "C": {"fmb/MI": 2.0, "fmb/dE": 6.0}})
-    runs = {n: {"framework": "ssvif", "model": "swinfusion", "dataset": "fmb"} for n in "abc"}
+    runs = {n: {**FMB_HEADLINE.as_dict(), "weighting": WEIGHTING[n]} for n in "abc"}
     store = DictStore({("a", "MI"): 4.1, ("b", "MI"): 4.5, ("c", "MI"): 1.0,
                        ("a", "dE"): 3.0, ("b", "dE"): 3.0, ("c", "dE"): 9.0})
     return spec, pub, Methods(runs), store

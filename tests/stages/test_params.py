@@ -68,3 +68,81 @@ def test_profiles_have_the_same_keys(params):
             return {k for key, v in node.items() for k in keys(v, f"{prefix}.{key}")} | {prefix}
         return {prefix}
     assert keys(params["quick"]) == keys(params["paper"])
+
+
+def _weightings():
+    from pipeline.weighting.registry import WEIGHTINGS
+    return list(WEIGHTINGS)
+
+
+def _models():
+    from pipeline.models.registry import FUSION_MODELS
+    return list(FUSION_MODELS)
+
+
+def _run_datasets():
+    from pipeline.data.registry import DATASETS
+    return [n for n, spec in DATASETS.items() if spec.task == "segmentation"]
+
+
+def _frameworks():
+    from pipeline.models.complexity import FRAMEWORK_CHANNELS
+    from pipeline.models.names import FRAMEWORKS
+    assert set(FRAMEWORK_CHANNELS) == set(FRAMEWORKS)  # Table IV's frameworks are the params ones
+    return list(FRAMEWORKS)
+
+
+def _rules():
+    from pipeline.fusion_rules import FUSION_RULES
+    return list(FUSION_RULES)
+
+
+def _set(params, key, value):
+    *parents, last = key.split(".")
+    node = params
+    for part in parents:
+        node = node[part]
+    node[last] = [value] if last == "rules" else value
+
+
+# (registry, the params key its names go to); run keys use a run whose other values fit any name.
+REGISTRIES = [
+    (_weightings, "weighting"),
+    (_weightings, "runs.ssvif-swinfusion-fmb-ucw.weighting"),
+    (_models, "runs.ssvif-emma-fmb.model"),
+    (_models, "runs.original-emma-fmb.model"),
+    (_run_datasets, "runs.ssvif-emma-fmb.dataset"),
+    (_frameworks, "runs.ssvif-emma-fmb.framework"),
+    (_rules, "methods.rules"),
+]
+
+
+@pytest.mark.parametrize("names, key", REGISTRIES, ids=[f"{n.__name__[1:]}-{k}" for n, k in REGISTRIES])
+def test_validation_accepts_every_registry_name_and_rejects_others(params, names, key):
+    registered = names()
+    assert registered
+    for name in registered:
+        ok = copy.deepcopy(params)
+        _set(ok, key, name)
+        assert _params.validate(ok) is ok
+    bad = copy.deepcopy(params)
+    _set(bad, key, "not-registered")
+    with pytest.raises(_params.ParamsError) as err:
+        _params.validate(bad)
+    assert "'not-registered'" in str(err.value) and ", ".join(registered) in str(err.value)
+
+
+def test_m3fd_is_no_training_dataset(params):
+    params["runs"]["ssvif-emma-fmb"]["dataset"] = "m3fd"
+    with pytest.raises(_params.ParamsError, match=r"dataset='m3fd'.*valid values: msrs, fmb\."):
+        _params.validate(params)
+
+
+def test_validation_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, yaml; from stages import _params; "
+            "_params.validate(yaml.safe_load(open('params.yaml'))); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
