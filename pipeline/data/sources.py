@@ -22,12 +22,14 @@ from pipeline.data.synthetic import generate_dataset
 from pipeline.data.validate import DatasetError, validate_dataset
 
 
-def fetch_synthetic(spec: DatasetSpec, out: str | os.PathLike, seed: int, size: dict) -> dict:
-    """Generate the synthetic dataset into ``out`` (atomically) and validate it."""
+def fetch_synthetic(spec: DatasetSpec, out: str | os.PathLike, seed: int, size: dict) -> tuple[dict, dict[str, str]]:
+    """Generate the synthetic dataset into ``out`` (atomically) and validate it.
+
+    Returns (per-group counts, {stem: condition}): the generator's conditions are exact."""
     with atomic_dir(out) as tmp:
-        summary = generate_dataset(spec, tmp, seed, size)
+        summary, conditions = generate_dataset(spec, tmp, seed, size)
         validate_dataset(spec, tmp)
-    return summary
+    return summary, conditions
 
 
 def fetch_official(spec: DatasetSpec, out: str | os.PathLike, downloads: str | os.PathLike,

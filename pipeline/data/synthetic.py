@@ -40,7 +40,7 @@ def scene_rng(seed: int, dataset: str, index: int) -> np.random.Generator:
 def _segmentation(spec: DatasetSpec, root: Path, seed: int, counts: dict[str, int], height: int, width: int):
     lut = class_lut(spec.name, spec.classes)
     index = 0
-    summary = {}
+    summary, conditions = {}, {}
     for group in spec.official_splits:
         base = group_dir(spec, root, group)
         nights = 0
@@ -50,6 +50,7 @@ def _segmentation(spec: DatasetSpec, root: Path, seed: int, counts: dict[str, in
             nights += night
             # Stems unique across splits: MSRS NNNNN{D|N} (D day, N night), FMB NNNNN.
             stem = f"{index + 1:05d}{'N' if night else 'D'}" if spec.name == "msrs" else f"{index + 1:05d}"
+            conditions[stem] = scene.condition
             label = lut[scene.elements]
             ir = scene.ir
             if spec.name == "msrs" and index % MSRS_RGB_IR_EVERY == MSRS_RGB_IR_EVERY - 1:
@@ -61,14 +62,14 @@ def _segmentation(spec: DatasetSpec, root: Path, seed: int, counts: dict[str, in
                 _write(base / spec.renderings[group] / f"{stem}.png", _colour_rendering(label, spec.palette))
             index += 1
         summary[group] = {"pairs": int(counts[group]), "night": int(nights)}
-    return summary
+    return summary, conditions
 
 
 def _detection(spec: DatasetSpec, root: Path, seed: int, count: int, height: int, width: int):
     base = group_dir(spec, root, "all")
     names = ELEMENT_CLASSES[spec.name]
     boxes_total = {name: 0 for name in spec.classes}
-    nights = 0
+    nights, conditions = 0, {}
     for index in range(int(count)):
         rng = scene_rng(seed, spec.name, index)
         h, w = height, width
@@ -77,6 +78,7 @@ def _detection(spec: DatasetSpec, root: Path, seed: int, count: int, height: int
         scene = render_scene(spec.name, rng, h, w)
         nights += scene.condition == "night"
         stem = f"{index:05d}"  # M3FD stems run 00000..04199
+        conditions[stem] = scene.condition
         boxes = [(names[k], x0, y0, x1, y1) for k, x0, y0, x1, y1 in scene.boxes if k in names]
         for box in boxes:
             boxes_total[box[0]] += 1
@@ -85,14 +87,14 @@ def _detection(spec: DatasetSpec, root: Path, seed: int, count: int, height: int
         _write(base / spec.folders["vis"] / f"{stem}.png", scene.vis)
         atomic_write_bytes(base / spec.folders["annotation"] / f"{stem}.xml",
                            voc_xml(f"{stem}.png", w, h, boxes, folder=spec.root_subdir).encode())
-    return {"all": {"pairs": int(count), "night": int(nights), "boxes": boxes_total}}
+    return {"all": {"pairs": int(count), "night": int(nights), "boxes": boxes_total}}, conditions
 
 
-def generate_dataset(spec: DatasetSpec, root: str | Path, seed: int, size: dict) -> dict:
+def generate_dataset(spec: DatasetSpec, root: str | Path, seed: int, size: dict) -> tuple[dict, dict[str, str]]:
     """Write a synthetic ``spec`` dataset under ``root`` in its official layout.
 
     ``size``: the params block ``<profile>.synthetic.<dataset>``: ``train``, ``test`` (MSRS, FMB) or
-    ``count`` (M3FD), and ``height``, ``width`` in pixels. Returns per-group counts.
+    ``count`` (M3FD), and ``height``, ``width`` in pixels. Returns (per-group counts, {stem: condition}).
     """
     root = Path(root)
     for key in ("height", "width"):

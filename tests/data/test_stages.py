@@ -42,8 +42,11 @@ def test_params_declared():
 @pytest.mark.parametrize("dataset", ["msrs", "m3fd"])
 def test_fetch_then_split_synthetic(project, dataset):
     runner = CliRunner()
-    result = runner.invoke(fetch.main, ["--dataset", dataset, "--out", f"data/raw/{dataset}"])
+    result = runner.invoke(fetch.main, ["--dataset", dataset, "--out", f"data/raw/{dataset}",
+                                        "--conditions", f"data/conditions/{dataset}.json"])
     assert result.exit_code == 0, result.output
+    conditions = json.loads((project / "data" / "conditions" / f"{dataset}.json").read_text())
+    assert conditions["source"] == "synthetic" and len(conditions["conditions"]) == 6
     result = runner.invoke(split.main, ["--dataset", dataset, "--raw", f"data/raw/{dataset}",
                                         "--out", f"data/splits/{dataset}.json"])
     assert result.exit_code == 0, result.output
@@ -57,7 +60,7 @@ def test_fetch_then_split_synthetic(project, dataset):
 
 def test_official_without_network_fails_cleanly(project):
     _set(project / "params.yaml", "data.source", "official")
-    result = CliRunner().invoke(fetch.main, ["--dataset", "msrs", "--out", "data/raw/msrs",
+    result = CliRunner().invoke(fetch.main, ["--dataset", "msrs", "--out", "data/raw/msrs", "--conditions", "c.json",
                                              "--base-url", "http://127.0.0.1:9"])
     assert result.exit_code == 1 and "Manual alternative" in result.output
     assert not (project / "data" / "raw" / "msrs").exists()
@@ -66,5 +69,5 @@ def test_official_without_network_fails_cleanly(project):
 
 def test_local_without_path_fails_cleanly(project):
     _set(project / "params.yaml", "data.source", "local")
-    result = CliRunner().invoke(fetch.main, ["--dataset", "fmb", "--out", "data/raw/fmb"])
+    result = CliRunner().invoke(fetch.main, ["--dataset", "fmb", "--out", "data/raw/fmb", "--conditions", "c.json"])
     assert result.exit_code == 1 and "data.local.fmb" in result.output
