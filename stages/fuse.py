@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-PARAMS = ["runs.{run}"]
+PARAMS = ["runs.{run}", "{profile}.threads"]
 
 
 def params_for(run_name: str, run: dict) -> list[str]:
-    """Fusing reads only the run's entry (everything else is in model.pt)."""
-    return [f"runs.{run_name}"]
+    """Fusing reads only the run's entry (everything else is in model.pt) and the thread count."""
+    return [f"runs.{run_name}", "{profile}.threads"]
 
 
 def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Path, log) -> None:
@@ -44,11 +44,16 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def main(run_name, dataset, model_path, raw, split, out) -> None:
 
+    from stages._params import get, load_params
+    from stages._runtime import pin_threads
+
+    params = load_params()
+    threads = pin_threads(params)
     from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import load_fusion_checkpoint
-    from stages._params import get, load_params
 
-    run = get(load_params(), f"runs.{run_name}")
+    run = get(params, f"runs.{run_name}")
+    click.echo(f"[fuse {run_name}] {threads} thread(s)", err=True)
     deterministic_kernels()
     model, channels = load_fusion_checkpoint(model_path)
 

@@ -13,7 +13,7 @@ import json
 import click
 
 # A rule has no numbers: it depends on params.yaml only through its name, given on the command line.
-PARAMS: list[str] = []
+PARAMS: list[str] = ["{profile}.threads"]
 
 
 @click.command()
@@ -24,8 +24,9 @@ PARAMS: list[str] = []
 @click.option("--out", required=True, type=click.Path(), help="data/fused/<rule>/<dataset>")
 def main(rule: str, dataset: str, raw: str, split_file: str, out: str) -> None:
     from stages._params import load_params
+    from stages._runtime import pin_threads
 
-    load_params()
+    pin_threads(load_params())
     import torch
     from tqdm import tqdm
 

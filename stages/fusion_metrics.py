@@ -10,13 +10,12 @@ reference/metrics.md); the JSON holds the means, `count` and `nan_counts`. Not r
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-# The metric definitions are fixed by the reference, not tuned: no params.
-PARAMS: list[str] = []
+# The metric definitions are fixed by the reference, not tuned: only the thread count.
+PARAMS: list[str] = ["{profile}.threads"]
 
 
 @click.command()
@@ -30,8 +29,9 @@ PARAMS: list[str] = []
 @click.option("--batch-size", default=4, show_default=True)
 def main(method, dataset, raw, split_file, fused, out, per_image, batch_size) -> None:
     from stages._params import load_params
+    from stages._runtime import pin_threads
 
-    load_params()
+    threads = pin_threads(load_params())
     from pipeline.atomic import atomic_write_json, atomic_write_text
     from pipeline.data.layout import pair_paths
     from pipeline.data.registry import get_dataset
@@ -47,17 +47,15 @@ def main(method, dataset, raw, split_file, fused, out, per_image, batch_size) ->
         triples.append(Triple(stem, Path(fused) / f"{stem}.png", paths["ir"], paths["vis"]))
     missing = [str(t.fused) for t in triples if not t.fused.is_file()]
     if missing:
-        click.echo(f"fusion_metrics {method} {dataset}: {len(missing)} fused test images missing, "
-                   f"e.g. {missing[0]}; run the fusion stage for {method!r} first.", err=True)
-        sys.exit(1)
+        raise click.ClickException(f"fusion_metrics {method} {dataset}: {len(missing)} fused test images missing, "
+                                   f"e.g. {missing[0]}; run the fusion stage for {method!r} first.")
     try:
         rows = score_triples(triples, batch_size=batch_size)
     except (ImageError, ValueError) as error:
-        click.echo(f"fusion_metrics {method} {dataset} failed: {error}", err=True)
-        sys.exit(1)
+        raise click.ClickException(f"fusion_metrics {method} {dataset} failed: {error}") from error
     atomic_write_text(per_image, rows_to_csv(rows))
     summary = summarise(rows)
-    atomic_write_json(out, summary)
+    atomic_write_json(out, {**summary, "threads": threads})
     click.echo(f"fusion_metrics {method} {dataset}: {summary['count']} images, "
                + ", ".join(f"{k} {summary[k]}" for k in REPORTED))
 

@@ -13,15 +13,16 @@ from pathlib import Path
 import click
 
 PARAMS = ["profile", "seed", "runs.{run}", "loss", "weightings", "weighting", "{profile}.train",
-          "{profile}.original", "{profile}.segformer", "{profile}.models"]
+          "{profile}.original", "{profile}.segformer", "{profile}.models", "{profile}.threads"]
 
 
 def params_for(run_name: str, run: dict) -> list[str]:
     """The params keys run `run_name` reads (cheap: the DAG generator calls it)."""
     model = f"{{profile}}.models.{run['model']}"
     if run["framework"] == "original":
-        return ["profile", "seed", f"runs.{run_name}", "{profile}.original", model]
-    keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "{profile}.train", "{profile}.segformer", model]
+        return ["profile", "seed", f"runs.{run_name}", "{profile}.original", model, "{profile}.threads"]
+    keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "{profile}.train", "{profile}.segformer", model,
+            "{profile}.threads"]
     return keys + (["weighting"] if run.get("headline") else [])
 
 
@@ -49,6 +50,11 @@ def settings(params: dict, run_name: str):
 def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
     import io
 
+    from stages._params import load_params
+    from stages._runtime import pin_threads
+
+    params = load_params()
+    threads = pin_threads(params)
     import torch
 
     from pipeline.atomic import atomic_dir, atomic_write_json, atomic_write_text
@@ -56,9 +62,7 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     from pipeline.train.history import history_csv
     from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import train_run
-    from stages._params import load_params
 
-    params = load_params()
     s = settings(params, run_name)
     split_doc = json.loads(split.read_text())
     if split_doc.get("dataset") != s.run["dataset"]:
@@ -72,7 +76,7 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
         buf = io.BytesIO()
         torch.save(result["checkpoint"], buf)
         (tmp / "model.pt").write_bytes(buf.getvalue())
-        atomic_write_json(tmp / "config.json", result["config"])
+        atomic_write_json(tmp / "config.json", {**result["config"], "threads": threads})
     atomic_write_text(history, history_csv(result["history"]))
 
 
