@@ -1,17 +1,19 @@
 """Stage `detect@<method>`: retrain YOLO11n on a method's fused M3FD images, score AP@0.5, fully offline.
 
     python -m stages.detect --method M --fused data/fused/M/m3fd --raw data/raw/m3fd \
-        --split data/splits/m3fd.json --out reports/metrics/detect/M.json --predictions reports/figures/detect/M
+        --split data/splits/m3fd.json --init data/weights/detector --conditions data/conditions/m3fd.json \
+        --out reports/metrics/detect/M.json --predictions reports/figures/detect/M --work data/work/detect
 
-Trains on the train split, validates on val, scores the test split of the seeded 8:1:1 split.
-Ultralytics runs offline with its settings under <work-root>/ultralytics; the run resumes from
-data/work/detect/<M>-m3fd-<digest>/ after an interruption.
+Starts from the weights in --init (weights@detector), trains on the train split, validates on val,
+scores the test split of the seeded 8:1:1 split, overall and per imaging condition. Ultralytics
+runs offline with its settings under <work>/ultralytics; the run resumes from
+<work>/<M>-m3fd-<digest>/ after an interruption.
 """
 from __future__ import annotations
 
 import click
 
-PARAMS: list[str] = ["profile", "seed", "{profile}.detect"]
+PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.detect"]
 N_PREDICTIONS = 4  # test images drawn for the qualitative figure (the first stems, sorted)
 
 
@@ -20,13 +22,22 @@ N_PREDICTIONS = 4  # test images drawn for the qualitative figure (the first ste
 @click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--init", "init_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="data/weights/detector: the starting point")
+@click.option("--conditions", "conditions_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="data/conditions/m3fd.json")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @click.option("--predictions", required=True, type=click.Path(file_okay=False))
-@click.option("--work-root", default="data/work/detect", show_default=True)
-def main(method, fused, raw, split_file, out, predictions, work_root):
+@click.option("--work", "work_root", required=True, type=click.Path(file_okay=False), help="data/work/detect")
+def main(method, fused, raw, split_file, init_dir, conditions_file, out, predictions, work_root):
     import json
     from pathlib import Path
 
+    from stages._params import get, load_params, profile_section
+    from stages._runtime import pin_threads
+
+    params = load_params()
+    threads = pin_threads(params)
     from pipeline.downstream.yolo_offline import amp_check_weights, configure_offline
 
     configure_offline(Path(work_root) / "ultralytics")  # before anything imports Ultralytics
@@ -36,11 +47,11 @@ def main(method, fused, raw, split_file, out, predictions, work_root):
     from pipeline.data.layout import pair_paths
     from pipeline.data.registry import DATASETS
     from pipeline.downstream import yolo_detect as yd
+    from pipeline.data.conditions import group_by_condition
     from pipeline.downstream.seg_outputs import round_floats
+    from pipeline.downstream.starting_point import detector_init, read_info, summary
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
-    from stages._params import get, load_params, profile_section
 
-    params = load_params()
     det, seed = profile_section(params, "detect"), int(get(params, "seed"))
     spec = DATASETS["m3fd"]
     stems = json.loads(Path(split_file).read_text())
@@ -51,21 +62,29 @@ def main(method, fused, raw, split_file, out, predictions, work_root):
         if missing:
             raise click.ClickException(f"{len(missing)} fused M3FD images of the {part} split are missing, e.g. "
                                        f"{missing[:3]}: run the method's fuse stage on every M3FD stem.")
-    cfg = yd.DetectConfig(epochs=det["epochs"], imgsz=det["imgsz"], batch=det["batch"], init=str(det["init"]),
-                          workers=det["workers"], seed=seed)
+    init = summary(read_info(init_dir))
+    cfg = yd.DetectConfig(epochs=det["epochs"], imgsz=det["imgsz"], batch=det["batch"], init=detector_init(init_dir),
+                          workers=det["workers"], seed=seed, extra=dict(det.get("extra") or {}))
     inputs = files_digest([p for rows in items.values() for _, image, xml in rows for p in (image, xml)]
                           + ([Path(cfg.init)] if Path(cfg.init).is_file() else []))
-    work = work_dir(work_root, f"{method}-m3fd", config_digest({"detect": det, "seed": seed}, inputs))
+    work = work_dir(work_root, f"{method}-m3fd", config_digest({"detect": det, "seed": seed, "threads": threads},
+                                                               inputs))
     device = "0" if torch.cuda.is_available() else "cpu"
     # Ultralytics' AMP check loads yolo26n.pt: AMP only on CUDA with those weights present locally.
     amp = device != "cpu" and amp_check_weights().is_file()
     click.echo(f"detect: {method}: {', '.join(f'{k} {len(v)}' for k, v in items.items())}; init {cfg.init}; "
                f"device {device}; amp {amp}; work {work}")
 
-    data_yaml = yd.build_yolo_dataset(work / "dataset", items, spec.classes)
+    conditions = json.loads(Path(conditions_file).read_text())["conditions"]
+    by_stem = {row[0]: row for row in items["test"]}
+    subsets = {f"test_{c}": [by_stem[s] for s in group]
+               for c, group in group_by_condition(stems["test"], conditions).items()}
+    data_yaml = yd.build_yolo_dataset(work / "dataset", {**items, **subsets}, spec.classes)
     best = yd.train(data_yaml, work, cfg, device, amp, log=click.echo)
     scores = yd.evaluate(best, data_yaml, work, cfg, device, spec.classes)
-    atomic_write_json(out, {**round_floats(scores), "method": method, "init": cfg.init, "amp": amp,
+    scores["by_condition"] = {name.removeprefix("test_"): {"images": len(rows), **yd.evaluate(
+        best, data_yaml, work, cfg, device, spec.classes, split=name)} for name, rows in subsets.items()}
+    atomic_write_json(out, {**round_floats(scores), "method": method, "init": init, "amp": amp, "threads": threads,
                             "epochs": cfg.epochs, "imgsz": cfg.imgsz, "test_images": len(stems["test"])})
     drawn = yd.draw_predictions(best, [image for _, image, _ in items["test"][:N_PREDICTIONS]], cfg, device, spec.classes)
     with atomic_dir(predictions) as tmp:

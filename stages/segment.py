@@ -1,18 +1,20 @@
 """Stage `segment@<method>-<dataset>`: fine-tune SegMiF's SegFormer on a method's fused images, score mIoU.
 
     python -m stages.segment --method M --dataset fmb --fused data/fused/M/fmb --raw data/raw/fmb \
-        --split data/splits/fmb.json --out reports/metrics/segment/M-fmb.json \
-        --predictions reports/figures/segment/M-fmb
+        --split data/splits/fmb.json --init data/weights/segmenter-fmb --conditions data/conditions/fmb.json \
+        --out reports/metrics/segment/M-fmb.json --predictions reports/figures/segment/M-fmb \
+        --work data/work/segment
 
-Trains on the fused training split with the dataset's labels, selects on the validation split,
-scores the test split. Also writes the confusion matrix beside --out (``-confusion.csv`` and
-``-confusion.png``, or the paths given). Resumes from data/work/segment/<M>-<d>-<digest>/.
+Starts from the weights in --init (weights@segmenter-<dataset>), trains on the fused training split
+with the dataset's labels, selects on the validation split, scores the test split, overall and per
+imaging condition (--conditions). Also writes the confusion matrix beside --out (``-confusion.csv``
+and ``-confusion.png``, or the paths given). Resumes from <work>/<M>-<d>-<digest>/.
 """
 from __future__ import annotations
 
 import click
 
-PARAMS: list[str] = ["profile", "seed", "{profile}.segment"]
+PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.segment"]
 N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first stems, sorted)
 
 
@@ -22,15 +24,25 @@ N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first 
 @click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--init", "init_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="data/weights/segmenter-<dataset>: the starting point")
+@click.option("--conditions", "conditions_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="data/conditions/<dataset>.json")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @click.option("--predictions", required=True, type=click.Path(file_okay=False))
 @click.option("--confusion-csv", default=None, help="default: <out stem>-confusion.csv")
 @click.option("--confusion-png", default=None, help="default: <out stem>-confusion.png")
-@click.option("--work-root", default="data/work/segment", show_default=True)
-def main(method, dataset, fused, raw, split_file, out, predictions, confusion_csv, confusion_png, work_root):
+@click.option("--work", "work_root", required=True, type=click.Path(file_okay=False), help="data/work/segment")
+def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out, predictions, confusion_csv,
+         confusion_png, work_root):
     import json
     from pathlib import Path
 
+    from stages._params import get, load_params, profile_section
+    from stages._runtime import pin_threads
+
+    params = load_params()
+    threads = pin_threads(params)
     import torch
 
     from pipeline.atomic import atomic_dir, atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -41,11 +53,10 @@ def main(method, dataset, fused, raw, split_file, out, predictions, confusion_cs
     from pipeline.downstream.seg_data import SegmentationSamples
     from pipeline.downstream.seg_finetune import FinetuneConfig, confusion, finetune
     from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkpoint
+    from pipeline.downstream.starting_point import read_info, segmenter_folder, summary
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
     from pipeline.metrics.segmentation import iou_report
-    from stages._params import get, load_params, profile_section
 
-    params = load_params()
     seg, seed = profile_section(params, "segment"), int(get(params, "seed"))
     spec = DATASETS[dataset]
     stems = json.loads(Path(split_file).read_text())
@@ -58,29 +69,37 @@ def main(method, dataset, fused, raw, split_file, out, predictions, confusion_cs
                                        f"{missing[:3]}: run the method's fuse stage for every split.")
     cfg = FinetuneConfig(epochs=seg["epochs"], freeze_epochs=seg["freeze_epochs"], batch=seg["batch"], lr=seg["lr"],
                          lr_unfrozen=seg["lr_unfrozen"], patience=seg["patience"], crop=seg["crop"], seed=seed)
-    inputs = files_digest(p for part in ("train", "val", "test") for pair in pairs[part] for p in pair)
-    digest = config_digest({"segment": seg, "seed": seed, "dataset": dataset}, inputs)
+    start = segmenter_folder(init_dir)
+    init = summary(read_info(init_dir))
+    init_files = sorted(start.glob("*")) if start else []
+    inputs = files_digest([p for part in ("train", "val", "test") for pair in pairs[part] for p in pair] + init_files)
+    digest = config_digest({"segment": seg, "seed": seed, "dataset": dataset, "threads": threads}, inputs)
     work = work_dir(work_root, f"{method}-{dataset}", digest)
     click.echo(f"segment: {method} on {dataset}: {', '.join(f'{k} {len(v)}' for k, v in pairs.items())}; work {work}")
 
     torch.manual_seed(seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = FusedImageSegmenter(spec.num_classes, **seg["encoder"])
-    init = seg.get("init_checkpoint") or ""
-    if init:
-        loaded = load_local_checkpoint(model, init)
-        click.echo(f"segment: initialised from {init}: {loaded['loaded']} tensors, {len(loaded['skipped'])} skipped")
+    if start is not None:
+        loaded = load_local_checkpoint(model, start)
+        click.echo(f"segment: initialised from {init_dir} ({init['source']}): {loaded['loaded']} tensors, "
+                   f"{len(loaded['skipped'])} skipped")
     model.to(device)
     samples = {k: SegmentationSamples(v, read_label, spec.num_classes) for k, v in pairs.items()}
     best_state, history = finetune(model, samples["train"], samples["val"], spec.classes, cfg, work, log=click.echo)
     model.load_state_dict(best_state)
 
     shown = {}
-    matrix = confusion(model, samples["test"], spec.num_classes,
-                       lambda i, pred: shown.setdefault(stems["test"][i], pred) if i < N_PREDICTIONS else None)
+    conditions = json.loads(Path(conditions_file).read_text())["conditions"]
+    matrix, by_condition = confusion(
+        model, samples["test"], spec.num_classes,
+        lambda i, pred: shown.setdefault(stems["test"][i], pred) if i < N_PREDICTIONS else None,
+        groups=[conditions.get(s) for s in stems["test"]])
     report = iou_report(matrix, list(spec.classes))
+    report["by_condition"] = {c: {"images": sum(conditions.get(s) == c for s in stems["test"]),
+                                  **iou_report(m, list(spec.classes))} for c, m in sorted(by_condition.items())}
     best_epoch = max(history, key=lambda h: (h["val_mIoU"], -h["epoch"]))["epoch"]
-    atomic_write_json(out, {**so.round_floats(report), "method": method, "dataset": dataset, "init": init or "scratch",
+    atomic_write_json(out, {**so.round_floats(report), "method": method, "dataset": dataset, "init": init, "threads": threads,
                             "test_images": len(stems["test"]), "epochs_trained": len(history),
                             "best_epoch": best_epoch, "history": history})
     stem = str(Path(out).with_suffix(""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -44,11 +44,16 @@ def _optimizer(model, frozen: bool, cfg: FinetuneConfig):
     return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.epochs - cfg.freeze_epochs, 1))
 
 
-def confusion(model, samples: SegmentationSamples, num_classes: int, on_prediction: Callable | None = None) -> np.ndarray:
-    """Confusion matrix (num_classes, num_classes), rows = ground truth, over whole images."""
+def confusion(model, samples: SegmentationSamples, num_classes: int, on_prediction: Callable | None = None,
+              groups: Sequence[str | None] | None = None) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Confusion matrix (num_classes, num_classes), rows = ground truth, over whole images.
+
+    With ``groups`` (one name or None per sample, e.g. its day/night/fog condition) also returns
+    {group: matrix} accumulated over that group's images alone."""
     from pipeline.metrics.segmentation import ConfusionMatrix
 
     cm = ConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX)
+    per_group: dict[str, ConfusionMatrix] = {}
     device = next(model.parameters()).device
     model.eval()
     with torch.no_grad():
@@ -56,9 +61,15 @@ def confusion(model, samples: SegmentationSamples, num_classes: int, on_predicti
             image, label = samples[index]
             pred = model(image[None].to(device)).argmax(1)[0].cpu()
             cm.update(pred.numpy(), label.numpy())
+            group = groups[index] if groups is not None else None
+            if group is not None:
+                per_group.setdefault(group, ConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX)).update(
+                    pred.numpy(), label.numpy())
             if on_prediction is not None:
                 on_prediction(index, pred.numpy().astype(np.uint8))
-    return np.asarray(cm.matrix)
+    if groups is None:
+        return np.asarray(cm.matrix)
+    return np.asarray(cm.matrix), {g: np.asarray(m.matrix) for g, m in per_group.items()}
 
 
 def mean_iou(matrix: np.ndarray, class_names) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,6 +28,7 @@ class DetectConfig:
     init: str  # "yolo11n.yaml" (scratch) or a local .pt path
     workers: int
     seed: int = 0
+    extra: dict = field(default_factory=dict)  # further Ultralytics train arguments (params `extra`)
 
 
 def build_yolo_dataset(root: Path, items: dict[str, Sequence[tuple[str, Path, Path]]],
@@ -57,7 +58,9 @@ def build_yolo_dataset(root: Path, items: dict[str, Sequence[tuple[str, Path, Pa
                 shutil.copyfile(image, target)
             (labels / f"{stem}.txt").write_text(text)
     names = "".join(f"  {i}: {name}\n" for i, name in enumerate(class_names))
-    yaml = f"path: {root}\ntrain: images/train\nval: images/val\ntest: images/test\nnames:\n{names}"
+    # Further splits (e.g. test_night) by absolute path: Ultralytics resolves only train/val/test itself.
+    extra = "".join(f"{split}: {root / 'images' / split}\n" for split in items if split not in ("train", "val", "test"))
+    yaml = f"path: {root}\ntrain: images/train\nval: images/val\ntest: images/test\n{extra}names:\n{names}"
     return atomic_write_text(root / "data.yaml", yaml)
 
 
@@ -71,8 +74,12 @@ def _finished(last: Path) -> bool:
 def train(data_yaml: Path, work: Path, cfg: DetectConfig, device: str, amp: bool,
           log: Callable[[str], None] = print) -> Path:
     """Train (or resume, or reuse a finished run) and return the best weights."""
+    import torch
+    import ultralytics.utils.torch_utils as yolo_torch_utils
     from ultralytics import YOLO
 
+    # select_device() resets torch to min(8, cores - 1) threads: keep the count the stage pinned.
+    yolo_torch_utils.NUM_THREADS = torch.get_num_threads()
     run = Path(work).resolve() / "train"
     last, best = run / "weights" / "last.pt", run / "weights" / "best.pt"
     if last.exists() and _finished(last) and best.exists():
@@ -89,18 +96,18 @@ def train(data_yaml: Path, work: Path, cfg: DetectConfig, device: str, amp: bool
     shutil.rmtree(run, ignore_errors=True)  # a run without last.pt never finished an epoch: restart it
     YOLO(init).train(data=str(data_yaml), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch, workers=cfg.workers,
                      seed=cfg.seed, deterministic=True, device=device, amp=amp, plots=False, project=str(run.parent),
-                     name=run.name, exist_ok=True, verbose=False)
+                     name=run.name, exist_ok=True, verbose=False, **cfg.extra)
     return best
 
 
 def evaluate(weights: Path, data_yaml: Path, work: Path, cfg: DetectConfig, device: str,
-             class_names: Sequence[str] = M3FD_CLASSES) -> dict:
-    """AP@0.5 per class and mAP@0.5 (%) on the test split; classes without test boxes are null."""
+             class_names: Sequence[str] = M3FD_CLASSES, split: str = "test") -> dict:
+    """AP@0.5 per class and mAP@0.5 (%) on ``split``; classes without boxes there are null."""
     from ultralytics import YOLO
 
-    metrics = YOLO(str(weights)).val(data=str(data_yaml), split="test", imgsz=cfg.imgsz, batch=cfg.batch,
+    metrics = YOLO(str(weights)).val(data=str(data_yaml), split=split, imgsz=cfg.imgsz, batch=cfg.batch,
                                      workers=cfg.workers, device=device, plots=False, project=str(Path(work).resolve()),
-                                     name="test", exist_ok=True, verbose=False)
+                                     name=split, exist_ok=True, verbose=False)
     ap50 = {name: None for name in class_names}
     for i, cls in enumerate(metrics.box.ap_class_index):
         ap50[class_names[int(cls)]] = 100.0 * float(metrics.box.ap50[i])

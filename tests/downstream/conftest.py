@@ -110,22 +110,50 @@ def tiny_params(tmp_path, monkeypatch):
 
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["profile"] = "quick"
-    params["quick"]["segment"].update(epochs=2, freeze_epochs=1, batch=2, crop=32, patience=1, init_checkpoint="",
+    params["quick"]["segment"].update(epochs=2, freeze_epochs=1, batch=2, crop=32, patience=1,
                                       encoder=dict(hidden_sizes=[8, 8, 16, 16], depths=[1, 1, 1, 1],
                                                    num_attention_heads=[1, 1, 1, 1], decoder_hidden_size=16))
-    params["quick"]["detect"].update(epochs=1, imgsz=64, batch=4, init="yolo11n.yaml", workers=0)
+    params["quick"]["detect"].update(epochs=1, imgsz=64, batch=4, workers=0, extra={})
     root = tmp_path / "project"
     root.mkdir()
     monkeypatch.setenv("DVC_ROOT", str(root))
 
-    def edit(segment=None, detect=None):
+    params["quick"]["weights"]["segmenter"]["standin"].update(epochs=2, batch=4, lr=3e-3, patience=2, crop=32)
+    params["quick"]["weights"]["detector"]["standin"].update(epochs=1, imgsz=64, batch=4, extra={})
+
+    def edit(segment=None, detect=None, **top):
         params["quick"]["segment"].update(segment or {})
         params["quick"]["detect"].update(detect or {})
+        for dotted, value in top.items():  # e.g. paper__weights__source="official"
+            *parents, last = dotted.split("__")
+            node = params
+            for part in parents:
+                node = node[part]
+            node[last] = value
         (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         return params
 
     edit()
     return edit
+
+
+def starting_point(folder: Path, source: str = "scratch", files: dict | None = None) -> Path:
+    """A weights@ output folder: weights.json with ``source`` and any ``files`` {name: bytes}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "weights.json").write_text(json.dumps({"source": source}))
+    for name, data in (files or {}).items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def conditions_file(path: Path, split_file: Path, dataset: str) -> Path:
+    """data/conditions/<dataset>.json for a fixture split: alternately day and night."""
+    from pipeline.data.conditions import conditions_document
+
+    stems = sorted(s for part in ("train", "val", "test") for s in json.loads(split_file.read_text())[part])
+    path.write_text(json.dumps(conditions_document(dataset, "synthetic",
+                                                   {s: ("day", "night")[i % 2] for i, s in enumerate(stems)})))
+    return path
 
 
 @pytest.fixture

@@ -8,12 +8,16 @@ from click.testing import CliRunner
 from PIL import Image
 
 
-def run_stage(tmp_path, raw, fused, split):
+def run_stage(tmp_path, raw, fused, split, init=None):
     from stages.detect import main
 
+    from .conftest import conditions_file, starting_point
+
     out = tmp_path / "out"
-    args = ["--method", "m", "--fused", str(fused), "--raw", str(raw), "--split", str(split),
-            "--out", str(out / "m.json"), "--predictions", str(out / "m"), "--work-root", str(tmp_path / "work")]
+    init = init or starting_point(tmp_path / "weights" / "detector")
+    args = ["--method", "m", "--fused", str(fused), "--raw", str(raw), "--split", str(split), "--init", str(init),
+            "--conditions", str(conditions_file(tmp_path / "conditions.json", split, "m3fd")),
+            "--out", str(out / "m.json"), "--predictions", str(out / "m"), "--work", str(tmp_path / "work")]
     return CliRunner().invoke(main, args, catch_exceptions=False), out
 
 
@@ -23,7 +27,8 @@ def test_tiny_yolo_run_offline_writes_wellformed_outputs(tmp_path, det_inputs, t
     assert result.exit_code == 0, result.output
     report = json.loads((out / "m.json").read_text())
     assert set(report["AP50"]) == {"People", "Car", "Bus", "Motorcycle", "Lamp", "Truck"}
-    assert report["init"] == "yolo11n.yaml" and report["amp"] is False and report["epochs"] == 1
+    assert report["init"] == {"source": "scratch"} and report["amp"] is False and report["epochs"] == 1
+    assert set(report["by_condition"]) <= {"day", "night"} and report["by_condition"]
     present = [v for v in report["AP50"].values() if v is not None]
     assert all(0.0 <= v <= 100.0 for v in present)
     assert report["mAP50"] == pytest.approx(sum(present) / len(present), abs=1e-3)
@@ -38,10 +43,14 @@ def test_tiny_yolo_run_offline_writes_wellformed_outputs(tmp_path, det_inputs, t
     assert (out / "m.json").read_bytes() == first
 
 
-def test_missing_local_weights_is_a_clear_error(tmp_path, det_inputs, tiny_params, no_network, yolo_env):
-    tiny_params(detect={"init": str(tmp_path / "nowhere" / "yolo11n.pt")})
-    with pytest.raises(FileNotFoundError, match="yolo11n.pt does not exist.*detect.init"):
-        run_stage(tmp_path, *det_inputs)
+def test_missing_starting_weights_is_a_clear_error(tmp_path, det_inputs, tiny_params, no_network, yolo_env):
+    from pipeline.downstream.starting_point import StartingPointError
+
+    from .conftest import starting_point
+
+    folder = starting_point(tmp_path / "weights" / "detector", "synthetic")  # weights.json but no yolo11n.pt
+    with pytest.raises(StartingPointError, match="yolo11n.pt is missing: re-run `dvc repro weights@detector`"):
+        run_stage(tmp_path, *det_inputs, init=folder)
 
 
 def test_ultralytics_is_configured_offline(tmp_path, yolo_env):

@@ -20,13 +20,17 @@ from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkp
 TINY = dict(hidden_sizes=[8, 8, 16, 16], depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 1, 1], decoder_hidden_size=16)
 
 
-def run_stage(tmp_path, raw, fused, split, out_name="m-fmb"):
+def run_stage(tmp_path, raw, fused, split, out_name="m-fmb", init=None):
     from stages.segment import main
 
+    from .conftest import conditions_file, starting_point
+
     out = tmp_path / "out"
+    init = init or starting_point(tmp_path / "weights" / "segmenter-fmb")
     args = ["--method", "m", "--dataset", "fmb", "--fused", str(fused), "--raw", str(raw), "--split", str(split),
+            "--init", str(init), "--conditions", str(conditions_file(tmp_path / "conditions.json", split, "fmb")),
             "--out", str(out / f"{out_name}.json"), "--predictions", str(out / out_name),
-            "--work-root", str(tmp_path / "work")]
+            "--work", str(tmp_path / "work")]
     return CliRunner().invoke(main, args, catch_exceptions=False), out
 
 
@@ -39,7 +43,10 @@ def test_stage_writes_wellformed_outputs_offline(tmp_path, seg_inputs, tiny_para
     assert set(report["IoU"]) == set(classes)
     assert 0.0 <= report["mIoU"] <= 100.0
     assert "Pole" in report["absent_classes"] and report["IoU"]["Pole"] is None  # no Pole pixels in the fixture
-    assert report["epochs_trained"] == 2 and report["init"] == "scratch"
+    assert report["epochs_trained"] == 2 and report["init"] == {"source": "scratch"}
+    # The test split's conditions (day, night alternately in the fixture) each get their own IoU.
+    assert set(report["by_condition"]) <= {"day", "night"} and report["by_condition"]
+    assert sum(c["images"] for c in report["by_condition"].values()) == len(json.loads(seg_inputs[2].read_text())["test"])
     assert [h["frozen"] for h in report["history"]] == [True, False]
     rows = (out / "m-fmb-confusion.csv").read_text().splitlines()
     assert rows[0] == "actual,predicted,count" and len(rows) == 1 + len(classes) ** 2
@@ -56,10 +63,25 @@ def test_stage_writes_wellformed_outputs_offline(tmp_path, seg_inputs, tiny_para
     assert (out / "m-fmb.json").read_bytes() == first
 
 
-def test_missing_init_checkpoint_is_a_clear_error(tmp_path, seg_inputs, tiny_params):
-    tiny_params(segment={"init_checkpoint": str(tmp_path / "nowhere.pt")})
-    with pytest.raises(FileNotFoundError, match="nowhere.pt does not exist.*init_checkpoint"):
-        run_stage(tmp_path, *seg_inputs)
+def test_missing_starting_point_is_a_clear_error(tmp_path, seg_inputs, tiny_params):
+    (tmp_path / "empty").mkdir()
+    from pipeline.downstream.starting_point import StartingPointError
+
+    with pytest.raises(StartingPointError, match="weights.json not found: run the weights stage"):
+        run_stage(tmp_path, *seg_inputs, init=tmp_path / "empty")
+
+
+def test_stage_starts_from_the_given_segmenter(tmp_path, seg_inputs, tiny_params):
+    """A synthetic starting point is loaded (all tensors) and named in the output JSON."""
+    from .conftest import starting_point
+
+    torch.manual_seed(1)
+    folder = starting_point(tmp_path / "weights" / "seg", "synthetic")
+    FusedImageSegmenter(15, **TINY).segformer.save_pretrained(folder)
+    tiny_params(segment={"epochs": 1, "freeze_epochs": 1})
+    result, out = run_stage(tmp_path, *seg_inputs, init=folder)
+    assert "(synthetic): " in result.output and " 0 skipped" in result.output
+    assert json.loads((out / "m-fmb.json").read_text())["init"] == {"source": "synthetic"}
 
 
 def test_local_checkpoint_loads_and_skips_other_class_count(tmp_path):
