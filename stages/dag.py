@@ -32,7 +32,10 @@ HEADER = (
 )
 # Placeholders a stage's PARAMS may use, and what they become inside a foreach body.
 PLACEHOLDERS = {"run": "${key}", "dataset": "${item.dataset}", "method": "${item.method}",
-                "model": "${item.model}", "rule": "${item.rule}"}
+                "model": "${item.model}", "rule": "${item.rule}", "target": "${item.target}"}
+# Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
+WEIGHT_TARGETS = {**{f"segmenter-{d}": {"target": "segmenter", "dataset": d} for d in FUSION_DATASETS},
+                  "detector": {"target": "detector", "dataset": "m3fd"}}
 
 
 def _translate(key: str) -> str:
@@ -119,10 +122,11 @@ def build(params: dict) -> dict:
     stages["fetch"] = {
         "foreach": list(DATASETS),
         "do": {
-            "cmd": "python -m stages.fetch --dataset ${item} --out data/raw/${item}",
+            "cmd": ("python -m stages.fetch --dataset ${item} --out data/raw/${item} "
+                    "--conditions data/conditions/${item}.json"),
             "deps": _code("fetch"),
             "params": [k.replace("${item.dataset}", "${item}") for k in _static_params("fetch")],
-            "outs": ["data/raw/${item}"],
+            "outs": ["data/raw/${item}", _uncached("data/conditions/${item}.json")],
         },
     }
     stages["split"] = {
@@ -141,7 +145,7 @@ def build(params: dict) -> dict:
         "do": {
             "cmd": ("python -m stages.train --run ${key} --raw data/raw/${item.dataset} "
                     "--split data/splits/${item.dataset}.json --out data/runs/${key} "
-                    "--history reports/runs/${key}/history.csv"),
+                    "--history reports/runs/${key}/history.csv --work data/work/train"),
             "deps": _code("train") + ["data/raw/${item.dataset}", "data/splits/${item.dataset}.json"],
             "params": train_params,
             "outs": ["data/runs/${key}", _uncached("reports/runs/${key}/history.csv")],
@@ -177,6 +181,18 @@ def build(params: dict) -> dict:
             "outs": ["data/fused/${item.rule}/${item.dataset}"],
         },
     }
+    weight_fields, weight_params = _padded_params("weights", WEIGHT_TARGETS)
+    stages["weights"] = {
+        "foreach": {k: {**v, **weight_fields[k]} for k, v in WEIGHT_TARGETS.items()},
+        "do": {
+            "cmd": ("python -m stages.weights --target ${item.target} --dataset ${item.dataset} "
+                    "--raw data/raw/${item.dataset} --split data/splits/${item.dataset}.json "
+                    "--out data/weights/${key} --work data/work/weights --downloads data/work/downloads"),
+            "deps": _code("weights") + ["data/raw/${item.dataset}", "data/splits/${item.dataset}.json"],
+            "params": weight_params,
+            "outs": ["data/weights/${key}"],
+        },
+    }
     scored = {f"{m}-{d}": {"method": m, "dataset": d, "fused": fused_dir(m, d, params)}
               for d in FUSION_DATASETS for m in segmentation_methods(params, d)}
     stages["fusion_metrics"] = {
@@ -198,12 +214,14 @@ def build(params: dict) -> dict:
         "do": {
             "cmd": ("python -m stages.segment --method ${item.method} --dataset ${item.dataset} "
                     "--fused ${item.fused} --raw data/raw/${item.dataset} "
-                    "--split data/splits/${item.dataset}.json --out reports/metrics/segment/${key}.json "
+                    "--split data/splits/${item.dataset}.json --init data/weights/segmenter-${item.dataset} "
+                    "--conditions data/conditions/${item.dataset}.json --out reports/metrics/segment/${key}.json "
                     "--confusion-csv reports/metrics/segment/${key}-confusion.csv "
                     "--confusion-png reports/metrics/segment/${key}-confusion.png "
-                    "--predictions reports/figures/segment/${key}"),
+                    "--predictions reports/figures/segment/${key} --work data/work/segment"),
             "deps": _code("segment") + ["${item.fused}", "data/raw/${item.dataset}",
-                                        "data/splits/${item.dataset}.json"],
+                                        "data/splits/${item.dataset}.json", "data/weights/segmenter-${item.dataset}",
+                                        "data/conditions/${item.dataset}.json"],
             "params": _static_params("segment"),
             "outs": [_uncached("reports/metrics/segment/${key}.json"),
                      _uncached("reports/metrics/segment/${key}-confusion.csv"),
@@ -215,9 +233,11 @@ def build(params: dict) -> dict:
         "foreach": {m: {"method": m, "fused": fused_dir(m, "m3fd", params)} for m in detection_methods(params)},
         "do": {
             "cmd": ("python -m stages.detect --method ${item.method} --fused ${item.fused} "
-                    "--raw data/raw/m3fd --split data/splits/m3fd.json "
-                    "--out reports/metrics/detect/${key}.json --predictions reports/figures/detect/${key}"),
-            "deps": _code("detect") + ["${item.fused}", "data/raw/m3fd", "data/splits/m3fd.json"],
+                    "--raw data/raw/m3fd --split data/splits/m3fd.json --init data/weights/detector "
+                    "--conditions data/conditions/m3fd.json --out reports/metrics/detect/${key}.json "
+                    "--predictions reports/figures/detect/${key} --work data/work/detect"),
+            "deps": _code("detect") + ["${item.fused}", "data/raw/m3fd", "data/splits/m3fd.json",
+                                       "data/weights/detector", "data/conditions/m3fd.json"],
             "params": _static_params("detect"),
             "outs": [_uncached("reports/metrics/detect/${key}.json"),
                      _uncached("reports/figures/detect/${key}")],
@@ -247,6 +267,14 @@ def build(params: dict) -> dict:
         "deps": _code("figures") + sorted(figures.inputs(params)),
         "params": _static_params("figures"),
         "outs": [_uncached("reports/figures/paper")],
+    }
+    sanity = _stage_module("sanity")
+    stages["sanity"] = {
+        "cmd": "python -m stages.sanity --metrics reports/metrics --out reports/sanity.md --json reports/metrics/sanity.json",
+        "deps": _code("sanity") + sorted(sanity.inputs(params)),
+        "params": _static_params("sanity"),
+        "outs": [_uncached("reports/sanity.md")],
+        "metrics": [_uncached("reports/metrics/sanity.json")],
     }
     plots = _plots(params)
     for stage in stages.values():
