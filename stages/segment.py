@@ -68,7 +68,8 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
             raise click.ClickException(f"{len(missing)} fused images of the {part} split are missing, e.g. "
                                        f"{missing[:3]}: run the method's fuse stage for every split.")
     cfg = FinetuneConfig(epochs=seg["epochs"], freeze_epochs=seg["freeze_epochs"], batch=seg["batch"], lr=seg["lr"],
-                         lr_unfrozen=seg["lr_unfrozen"], patience=seg["patience"], crop=seg["crop"], seed=seed)
+                         lr_unfrozen=seg["lr_unfrozen"], patience=seg["patience"], crop=seg["crop"], seed=seed,
+                         class_balanced=bool(seg.get("class_balanced", False)))
     start = segmenter_folder(init_dir)
     init = summary(read_info(init_dir))
     init_files = sorted(start.glob("*")) if start else []

@@ -22,13 +22,22 @@ def _methods(params: dict):
                    externals=tuple(params["methods"].get("external") or ()), weighting=params["weighting"])
 
 
+def _start_files(params: dict) -> dict[str, str]:
+    """Metric files whose `init` names the downstream starting points (those of the `visible` baseline)."""
+    if "visible" not in params["methods"]["rules"]:
+        return {}
+    return {"segmenter (fmb)": "segment/visible-fmb.json", "segmenter (msrs)": "segment/visible-msrs.json",
+            "detector (m3fd)": "detect/visible.json"}
+
+
 def inputs(params: dict, metrics: str = "reports/metrics", runs: str = "reports/runs") -> list[str]:
     """Every metric and history file the stage reads (the DAG generator's deps), derived from params."""
     from pipeline.report.headline import headline_files
     from pipeline.report.sources import required_files
 
     methods = _methods(params)
-    files = {f"{metrics}/{rel}" for rel in required_files(methods) + headline_files(methods)}
+    files = {f"{metrics}/{rel}" for rel in required_files(methods) + headline_files(methods)
+             + list(_start_files(params).values())}
     headline = methods.headline("fmb")
     if headline is not None:
         files.add(f"{runs}/{headline}/history.csv")
@@ -79,6 +88,8 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
         summary = gradient_summary(read_history(history.read_text()), run)
     atomic_write_json(gradient, summary or {"run": None, "alpha_cf_published": published_alpha_cf()})
 
+    # Which weights the downstream models started from, as the `visible` baseline's scores record it.
+    starts = {name: store.load(rel).get("init") for name, rel in _start_files(params).items()}
     base = readme.parent
     rel = lambda p: Path(os.path.relpath(p, base)).as_posix()  # noqa: E731
     table_links = {t.spec.id: [rel(out / f"{t.spec.id}.{fmt}") for fmt in FORMATS] for t in tables}
@@ -86,7 +97,7 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
         profile=params["profile"], source=get(params, "data.source"), weighting=params["weighting"],
         code_sha=code_digest(Path(os.environ.get("DVC_ROOT", "."))), params_sha=file_digest(params_path()),
         tables=tables, table_links=table_links, figure_links=[(rel(figures / n), c) for n, c in FIGURES],
-        gradient=summary, tolerance=tolerance)
+        gradient=summary, tolerance=tolerance, starts=starts)
     atomic_write_text(readme, text)
     click.echo(f"tables: {len(tables)} x {len(FORMATS)} formats in {out}; headline in {headline}; README {readme}")
 

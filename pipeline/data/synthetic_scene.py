@@ -33,8 +33,8 @@ ELEMENT_CLASSES: dict[str, dict[str, str | None]] = {
 
 # Objects per scene: element -> (min, max) count, per dataset.
 OBJECT_COUNTS: dict[str, dict[str, tuple[int, int]]] = {
-    "msrs": {"car": (1, 4), "person": (0, 4), "bicycle": (0, 2), "cone": (0, 3), "car_stop": (0, 2),
-             "guardrail": (0, 2), "pole": (1, 2)},
+    "msrs": {"car": (1, 4), "person": (0, 4), "bicycle": (0, 2), "cone": (0, 3), "car_stop": (1, 2),
+             "guardrail": (1, 2), "pole": (1, 2)},
     "fmb": {"car": (0, 4), "person": (0, 4), "truck": (0, 1), "bus": (0, 1), "motorcycle": (0, 2),
             "bicycle": (0, 2), "pole": (1, 3), "sign": (0, 2)},
     "m3fd": {"car": (1, 5), "person": (1, 5), "truck": (0, 1), "bus": (0, 1), "motorcycle": (0, 2),
@@ -61,6 +61,10 @@ COLOURS = {"sky": (135, 180, 230), "road": (82, 82, 88), "sidewalk": (165, 155, 
 CAR_COLOURS = ((170, 30, 30), (180, 180, 186), (28, 28, 34), (40, 60, 150), (228, 228, 228))
 BUILDING_COLOURS = ((150, 120, 100), (120, 120, 125), (180, 170, 150), (110, 90, 80))
 CLOTHES = ((200, 40, 40), (40, 40, 150), (60, 60, 60), (220, 220, 220), (40, 120, 40))
+# Where objects stand, as a fraction of the ground from the horizon (0) to the image bottom (1).
+# M3FD's real objects are seldom tiny at 1024x768; at quick sizes its far objects would be a few
+# pixels, so its synthetic objects stand nearer.
+GROUND_DEPTH = {"default": (0.12, 1.0), "m3fd": (0.3, 1.0), "fmb": (0.3, 1.0), "msrs": (0.3, 1.0)}
 CONDITIONS = ("day", "night", "fog")
 CONDITION_P = (0.45, 0.35, 0.2)
 
@@ -141,7 +145,7 @@ def _shape(kind: str, u, v):
         body = (np.abs(u - 0.5) < 0.5 * v) & (v > 0.0) & (v < 1.0)
         return body, body & (np.abs(v - 0.55) < 0.1)
     if kind in ("car_stop", "guardrail"):
-        body = ((v > 0.2) & (v < 0.65)) | ((v >= 0.65) & ((np.abs(u - 0.12) < 0.04) | (np.abs(u - 0.88) < 0.04)))
+        body = ((v > 0.15) & (v < 0.75)) | ((v >= 0.75) & ((np.abs(u - 0.12) < 0.05) | (np.abs(u - 0.88) < 0.05)))
         return body, np.zeros_like(body)
     raise KeyError(kind)
 
@@ -201,14 +205,14 @@ def _background(c: _Canvas, rng: np.random.Generator, horizon: int, cx: float, s
     return depth
 
 
-def _place(rng, kind, horizon, h, w, cx, slope):
+def _place(rng, kind, horizon, h, w, cx, slope, dataset):
     """Bounding box (x0, y0, x1, y1) of an object standing on the ground, sized by perspective."""
-    yb = horizon + (h - horizon) * rng.uniform(0.12, 1.0)
+    yb = horizon + (h - horizon) * rng.uniform(*GROUND_DEPTH.get(dataset, GROUND_DEPTH["default"]))
     d = (yb - horizon) / (h - horizon)
     half = 4 + slope * (yb - horizon)
     size = {"person": (0.5, 0.42), "car": (0.3, 2.0), "truck": (0.48, 2.2), "bus": (0.48, 2.2),
-            "motorcycle": (0.26, 1.6), "bicycle": (0.26, 1.6), "cone": (0.12, 0.6), "car_stop": (0.08, 4.0),
-            "guardrail": (0.08, 4.0), "pole": (1.0, 0.05), "sign": (1.0, 0.05)}[kind]
+            "motorcycle": (0.26, 1.6), "bicycle": (0.26, 1.6), "cone": (0.12, 0.6), "car_stop": (0.24, 2.5),
+            "guardrail": (0.24, 2.5), "pole": (1.0, 0.05), "sign": (1.0, 0.05)}[kind]
     oh = max(d * size[0] * h, 6.0)
     ow = max(oh * size[1], 3.0)
     if kind in ("car", "truck", "bus", "motorcycle", "bicycle"):
@@ -225,7 +229,7 @@ def _place(rng, kind, horizon, h, w, cx, slope):
 def _draw_object(c: _Canvas, rng, kind: str, box, lamps: list):
     x0, y0, x1, y1 = box
     if kind in ("pole", "sign"):
-        pole_w = max(2.0, (y1 - y0) * 0.025)
+        pole_w = max(2.0, (y1 - y0) * 0.04)
         xm = (x0 + x1) / 2
         win = c.window(xm - pole_w / 2, y0, xm + pole_w / 2, y1)
         if win:
@@ -278,7 +282,7 @@ def render_scene(dataset: str, rng: np.random.Generator, height: int, width: int
     cx = w * rng.uniform(0.35, 0.65)
     slope = rng.uniform(0.6, 1.1) * w / (2 * (h - horizon))
     depth = _background(c, rng, horizon, cx, slope, dataset)
-    objects = [(k, _place(rng, k, horizon, h, w, cx, slope))
+    objects = [(k, _place(rng, k, horizon, h, w, cx, slope, dataset))
                for k, (lo, hi) in OBJECT_COUNTS[dataset].items() for _ in range(rng.integers(lo, hi + 1))]
     objects.sort(key=lambda o: o[1][3])  # far (higher up) first: nearer objects occlude them
     lamps: list = []

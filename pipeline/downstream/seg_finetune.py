@@ -31,6 +31,9 @@ class FinetuneConfig:
     patience: int
     crop: int
     seed: int = 0
+    # Cross-entropy weighted by 1/sqrt(class pixel share) of the training labels (the paper's
+    # fine-tune is plain cross-entropy; quick uses it so that rare thin classes are learnt at all).
+    class_balanced: bool = False
 
 
 def _optimizer(model, frozen: bool, cfg: FinetuneConfig):
@@ -79,7 +82,19 @@ def mean_iou(matrix: np.ndarray, class_names) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _train_epoch(model, train: SegmentationSamples, cfg: FinetuneConfig, epoch: int, optimizer) -> float:
+def class_weights(train: SegmentationSamples, num_classes: int) -> torch.Tensor:
+    """1/sqrt(pixel share) per class over the training labels, normalised to mean 1 (absent classes: 0)."""
+    counts = np.zeros(num_classes, np.float64)
+    for index in range(len(train)):
+        label = train[index][1].numpy()
+        counts += np.bincount(label[label != IGNORE_INDEX].ravel(), minlength=num_classes)[:num_classes]
+    share = counts / max(counts.sum(), 1.0)
+    weights = np.where(share > 0, 1.0 / np.sqrt(np.maximum(share, 1e-12)), 0.0)
+    return torch.tensor(weights / weights[share > 0].mean(), dtype=torch.float32)
+
+
+def _train_epoch(model, train: SegmentationSamples, cfg: FinetuneConfig, epoch: int, optimizer,
+                 weight: torch.Tensor | None = None) -> float:
     device = next(model.parameters()).device
     # Order, crops, flips and dropout depend only on (seed, epoch): a resumed run repeats them exactly.
     generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
@@ -91,7 +106,7 @@ def _train_epoch(model, train: SegmentationSamples, cfg: FinetuneConfig, epoch: 
         crops = [random_crop(*train[i], cfg.crop, generator) for i in order[start:start + cfg.batch]]
         images = torch.stack([c[0] for c in crops]).to(device)
         labels = torch.stack([c[1] for c in crops]).to(device)
-        loss = F.cross_entropy(model(images), labels, ignore_index=IGNORE_INDEX)
+        loss = F.cross_entropy(model(images), labels, weight=weight, ignore_index=IGNORE_INDEX)
         if not torch.isfinite(loss):  # an all-ignore crop gives NaN: nothing to learn from it
             continue
         optimizer.zero_grad(set_to_none=True)
@@ -127,6 +142,7 @@ def finetune(model, train: SegmentationSamples, val: SegmentationSamples, class_
             scheduler.load_state_dict(state["scheduler"])
         log(f"segment: resuming after epoch {start} from {last}")
     stopped = state is not None and state.get("stopped", False)
+    weight = class_weights(train, len(class_names)).to(next(model.parameters()).device) if cfg.class_balanced else None
     for epoch in range(start, cfg.epochs):
         if stopped:
             break
@@ -135,7 +151,7 @@ def finetune(model, train: SegmentationSamples, val: SegmentationSamples, class_
             optimizer, scheduler = _optimizer(model, frozen, cfg)
         t0 = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        loss = _train_epoch(model, train, cfg, epoch, optimizer)
+        loss = _train_epoch(model, train, cfg, epoch, optimizer, weight)
         if scheduler is not None:
             scheduler.step()
         miou = mean_iou(confusion(model, val, len(class_names)), class_names)

@@ -71,7 +71,8 @@ def _segmenter_standin(spec, raw, split, out, recipe, encoder, seed, work, log) 
 
     pairs = {p: standin.source_pairs(spec, raw, split[p], p) for p in ("train", "val")}
     cfg = FinetuneConfig(epochs=recipe["epochs"], freeze_epochs=0, batch=recipe["batch"], lr=recipe["lr"],
-                         lr_unfrozen=recipe["lr"], patience=recipe["patience"], crop=recipe["crop"], seed=seed)
+                         lr_unfrozen=recipe["lr"], patience=recipe["patience"], crop=recipe["crop"], seed=seed,
+                         class_balanced=bool(recipe.get("class_balanced", False)))
     inputs = files_digest(p for part in pairs.values() for pair in part for p in pair)
     run = work_dir(work, f"segmenter-{spec.name}", config_digest({"recipe": recipe, "encoder": encoder,
                                                                  "seed": seed}, inputs))

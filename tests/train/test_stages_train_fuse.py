@@ -83,3 +83,25 @@ def test_params_for_names_what_each_framework_reads():
         assert ("{profile}.original" in keys) == (run["framework"] == "original")
         assert ("weighting" in keys) == bool(run.get("headline"))
         assert fuse.params_for(name, run) == [f"runs.{name}"]
+
+
+@pytest.mark.slow  # two tiny training processes, ~20 s
+def test_thread_count_of_the_shell_does_not_change_the_bytes(project, tmp_path):
+    """The stage pins `<profile>.threads` itself: OMP_NUM_THREADS=1 and =2 in the shell give the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = {}
+    for threads in ("1", "2"):
+        out = tmp_path / f"omp{threads}"
+        env = {**os.environ, "DVC_ROOT": str(project), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        subprocess.run([sys.executable, "-m", "stages.train", "--run", "ssvif-swinfusion-fmb", "--raw",
+                        str(project / "raw"), "--split", str(project / "split.json"), "--out", str(out / "run"),
+                        "--history", str(out / "history.csv"), "--work", str(out / "work")],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+        outputs[threads] = {p.name: p.read_bytes() for p in [out / "run" / "model.pt", out / "run" / "config.json",
+                                                               out / "history.csv"]}
+    assert outputs["1"] == outputs["2"]
+    assert json.loads(outputs["1"]["config.json"])["threads"] == yaml.safe_load(
+        (project / "params.yaml").read_text())["quick"]["threads"]
