@@ -261,27 +261,26 @@ def build(params: dict) -> dict:
         "outs": [_uncached("reports/tables"), _uncached("reports/README.md")],
         "metrics": [_uncached("reports/metrics/headline.json"), _uncached("reports/metrics/gradient.json")],
     }
-    figures = _stage_module("figures")
-    stages["figures"] = {
-        "cmd": "python -m stages.figures --data data --reports reports --out reports/figures/paper",
-        "deps": _code("figures") + sorted(figures.inputs(params)),
-        "params": _static_params("figures"),
-        "outs": [_uncached("reports/figures/paper")],
-    }
-    sanity = _stage_module("sanity")
-    stages["sanity"] = {
-        "cmd": "python -m stages.sanity --metrics reports/metrics --out reports/sanity.md --json reports/metrics/sanity.json",
-        "deps": _code("sanity") + sorted(sanity.inputs(params)),
-        "params": _static_params("sanity"),
-        "outs": [_uncached("reports/sanity.md")],
-        "metrics": [_uncached("reports/metrics/sanity.json")],
-    }
+    stages["figures"] = _aggregate("figures", params, "python -m stages.figures --data data --reports reports "
+                                   "--out reports/figures/paper", ["reports/figures/paper"])
+    stages["sanity"] = _aggregate("sanity", params, "python -m stages.sanity --metrics reports/metrics "
+                                  "--out reports/sanity.md --json reports/metrics/sanity.json",
+                                  ["reports/sanity.md"], metrics=["reports/metrics/sanity.json"])
     plots = _plots(params)
     for stage in stages.values():
         body = stage.get("do", stage)
         if not body.get("params"):
             body.pop("params", None)
     return {"stages": stages, "plots": plots}
+
+
+def _aggregate(name: str, params: dict, cmd: str, outs: list[str], metrics: list[str] = ()) -> dict:
+    """A stage reading many metric files: its deps are its code plus `stages.<name>.inputs(params)`."""
+    stage = {"cmd": cmd, "deps": _code(name) + sorted(_stage_module(name).inputs(params)),
+             "params": _static_params(name), "outs": [_uncached(p) for p in outs]}
+    if metrics:
+        stage["metrics"] = [_uncached(p) for p in metrics]
+    return stage
 
 
 def _history(run: str) -> str:
