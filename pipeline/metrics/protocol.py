@@ -75,13 +75,17 @@ def check_8bit(x: torch.Tensor, name: str) -> torch.Tensor:
 def rgb_to_gray(rgb: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) 8-bit RGB -> (B, 1, H, W) float64 gray, rounded half to even.
 
-    Uses OpenCV itself: its float32 arithmetic decides the ties (x.5) that occur on
-    about 1 pixel in 1000, and any other summation order flips some of them.
+    Exactly the reference readers' gray (CDDFuse's ``image_read_cv2(path, "GRAY")``):
+    ``np.round(cv2.cvtColor(cv2.imread(path).astype("float32"), cv2.COLOR_BGR2GRAY))``.
+    OpenCV itself, in BGR order: its float32 sum decides the near-ties (x.5), and
+    COLOR_RGB2GRAY adds the same three products in another order (652 of the 2^24
+    8-bit triples round the other way); the uint8 path (fixed point) differs more.
     """
     import cv2
 
-    arr = rgb.to(torch.float32).permute(0, 2, 3, 1).contiguous().cpu().numpy()
-    gray = np.stack([np.round(cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)) for im in arr])
+    # flip(1): channels back to OpenCV's BGR order before the float32 conversion
+    arr = rgb.flip(1).to(torch.float32).permute(0, 2, 3, 1).contiguous().cpu().numpy()
+    gray = np.stack([np.round(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY)) for im in arr])
     return torch.from_numpy(gray.astype(np.float64))[:, None].to(rgb.device)
 
 
