@@ -79,26 +79,27 @@ def filter_cols(x: torch.Tensor, kernel: torch.Tensor, step: int = 1) -> torch.T
     return out.view(*x.shape[:-1], n_out)
 
 
-def filter_valid(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """Correlate (..., H, W) with outer(kernel, kernel), 'valid' outputs (..., H - k + 1, W - k + 1).
+def filter_valid(x: torch.Tensor, kernel: torch.Tensor, kernel_cols: torch.Tensor | None = None) -> torch.Tensor:
+    """Correlate (..., H, W) with outer(kernel, kernel_cols or kernel), 'valid' outputs.
 
-    On CPU, OpenCV's separable filter plane by plane: its SIMD row and column passes (k
-    taps each) ran 2.5-4x faster than the band products (H + k - 1 taps per row output) on
-    the 2-core CPU; same sums in another order (float64: ~1e-16 relative). CUDA: band products.
+    On CPU, OpenCV's separable filter plane by plane, in x's dtype: its SIMD row and column
+    passes (k taps each) ran 2.5-4x faster than the band products (H + k - 1 taps per row
+    output) on the 2-core CPU; same sums in another order (float64: ~1e-16 relative).
+    A 1-tap kernel [1.0] leaves that axis as it is (exactly). CUDA: band products.
     """
+    kernel_cols = kernel if kernel_cols is None else kernel_cols
     if x.device.type != "cpu":
-        return filter_cols(filter_rows(x, kernel), kernel)
+        return filter_cols(filter_rows(x, kernel), kernel_cols)
     import cv2
 
-    k = len(kernel)
     h, w = x.shape[-2:]
     planes = x.reshape(-1, h, w).contiguous().numpy()
-    taps = kernel.to(x.dtype).numpy()
-    out = torch.empty(planes.shape[0], n_valid(h, k), n_valid(w, k), dtype=x.dtype)
+    taps_rows, taps_cols = kernel.to(x.dtype).numpy(), kernel_cols.to(x.dtype).numpy()
+    out = torch.empty(planes.shape[0], n_valid(h, len(kernel)), n_valid(w, len(kernel_cols)), dtype=x.dtype)
     out_np = out.numpy()
     for p in range(planes.shape[0]):
         # anchor (0, 0): output (i, j) reads rows i..i+k-1, columns j..j+k-1; the border never enters the crop
-        full = cv2.sepFilter2D(planes[p], -1, taps, taps, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+        full = cv2.sepFilter2D(planes[p], -1, taps_cols, taps_rows, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
         out_np[p] = full[: out.shape[1], : out.shape[2]]
     return out.view(*x.shape[:-2], *out.shape[1:])
 
