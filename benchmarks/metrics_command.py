@@ -7,7 +7,7 @@ temp folder: crops of the M3FD samples in ../shared (random textures without the
 by a fixed blend. Runs ``python -m pipeline.cli metrics`` of THIS checkout as a subprocess
 (best of ``--repeat``), ``metrics --help`` for the start-up alone and the modules it imports
 to score (torch: most of the fixed cost). Wall times depend on the machine's load (printed);
-the CPU seconds (user + system) of the command depend on it far less.
+the CPU seconds (user + system) of the command depend on it less.
 """
 from __future__ import annotations
 
