@@ -95,13 +95,13 @@ def filter_valid(x: torch.Tensor, kernel: torch.Tensor, kernel_cols: torch.Tenso
     h, w = x.shape[-2:]
     planes = x.reshape(-1, h, w).contiguous().numpy()
     taps_rows, taps_cols = kernel.to(x.dtype).numpy(), kernel_cols.to(x.dtype).numpy()
-    out = torch.empty(planes.shape[0], n_valid(h, len(kernel)), n_valid(w, len(kernel_cols)), dtype=x.dtype)
-    out_np = out.numpy()
-    for p in range(planes.shape[0]):
+    full = torch.empty(planes.shape, dtype=x.dtype)
+    for p, dst in enumerate(full.numpy()):
         # anchor (0, 0): output (i, j) reads rows i..i+k-1, columns j..j+k-1; the border never enters the crop
-        full = cv2.sepFilter2D(planes[p], -1, taps_cols, taps_rows, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
-        out_np[p] = full[: out.shape[1], : out.shape[2]]
-    return out.view(*x.shape[:-2], *out.shape[1:])
+        cv2.sepFilter2D(planes[p], -1, taps_cols, taps_rows, dst=dst, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    # the 'valid' crop as a view (no copy): the callers' elementwise operations read it strided
+    h_out, w_out = n_valid(h, len(kernel)), n_valid(w, len(kernel_cols))
+    return full[:, :h_out, :w_out].reshape(*x.shape[:-2], h_out, w_out)
 
 
 def row_strips(
