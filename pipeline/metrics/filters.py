@@ -16,6 +16,7 @@ from typing import Iterator
 import torch
 
 STRIP_ELEMENTS = 1 << 18  # values per map in one strip (2 MB in float64)
+FILTER_STRIP_ELEMENTS = 1 << 20  # strips for filter_valid: k - 1 rows of each are wasted (2^20 measured best)
 COLUMN_BLOCK = 32  # outputs per block of the column pass
 
 
@@ -78,9 +79,36 @@ def filter_cols(x: torch.Tensor, kernel: torch.Tensor, step: int = 1) -> torch.T
     return out.view(*x.shape[:-1], n_out)
 
 
-def row_strips(n_out: int, values_per_row: int, device) -> Iterator[tuple[int, int]]:
-    """Output-row ranges [r0, r1) covering n_out rows, about STRIP_ELEMENTS values each (CUDA: one)."""
-    rows = n_out if torch.device(device).type == "cuda" else max(8, STRIP_ELEMENTS // max(values_per_row, 1))
+def filter_valid(x: torch.Tensor, kernel: torch.Tensor, kernel_cols: torch.Tensor | None = None) -> torch.Tensor:
+    """Correlate (..., H, W) with outer(kernel, kernel_cols or kernel), 'valid' outputs.
+
+    On CPU, OpenCV's separable filter plane by plane, in x's dtype: its SIMD row and column
+    passes (k taps each) ran 2.5-4x faster than the band products (H + k - 1 taps per row
+    output) on the 2-core CPU; same sums in another order (float64: ~1e-16 relative).
+    A 1-tap kernel [1.0] leaves that axis as it is (exactly). CUDA: band products.
+    """
+    kernel_cols = kernel if kernel_cols is None else kernel_cols
+    if x.device.type != "cpu":
+        return filter_cols(filter_rows(x, kernel), kernel_cols)
+    import cv2
+
+    h, w = x.shape[-2:]
+    planes = x.reshape(-1, h, w).contiguous().numpy()
+    taps_rows, taps_cols = kernel.to(x.dtype).numpy(), kernel_cols.to(x.dtype).numpy()
+    full = torch.empty(planes.shape, dtype=x.dtype)
+    for p, dst in enumerate(full.numpy()):
+        # anchor (0, 0): output (i, j) reads rows i..i+k-1, columns j..j+k-1; the border never enters the crop
+        cv2.sepFilter2D(planes[p], -1, taps_cols, taps_rows, dst=dst, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    # the 'valid' crop as a view (no copy): the callers' elementwise operations read it strided
+    h_out, w_out = n_valid(h, len(kernel)), n_valid(w, len(kernel_cols))
+    return full[:, :h_out, :w_out].reshape(*x.shape[:-2], h_out, w_out)
+
+
+def row_strips(
+    n_out: int, values_per_row: int, device, elements: int = STRIP_ELEMENTS
+) -> Iterator[tuple[int, int]]:
+    """Output-row ranges [r0, r1) covering n_out rows, about ``elements`` values each (CUDA: one)."""
+    rows = n_out if torch.device(device).type == "cuda" else max(8, elements // max(values_per_row, 1))
     for r0 in range(0, n_out, rows):
         yield r0, min(r0 + rows, n_out)
 
@@ -91,7 +119,7 @@ def input_rows(r0: int, r1: int, k: int, step: int = 1) -> slice:
 
 
 def image_strips(
-    ref: torch.Tensor, f: torch.Tensor, k: int
+    ref: torch.Tensor, f: torch.Tensor, k: int, elements: int = STRIP_ELEMENTS
 ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
     """(i, ref strip, f strip) for each image i of ref (B, C, H, W), f (B, 1, H, W) and each row
     strip of the 'valid' outputs of a k x k window; strips sized for the 3C + 2 stacked moments.
@@ -100,7 +128,7 @@ def image_strips(
     """
     per_row = (3 * ref.shape[1] + 2) * ref.shape[-1]
     for i in range(ref.shape[0]):
-        for r0, r1 in row_strips(n_valid(ref.shape[-2], k), per_row, ref.device):
+        for r0, r1 in row_strips(n_valid(ref.shape[-2], k), per_row, ref.device, elements):
             rows = input_rows(r0, r1, k)
             yield i, ref[i : i + 1, :, rows], f[i : i + 1, :, rows]
 
@@ -125,8 +153,11 @@ def moment_stack(ref: torch.Tensor, f: torch.Tensor, dtype: torch.dtype = torch.
 def separable_valid(x: torch.Tensor, kernel: torch.Tensor, step: int = 1) -> torch.Tensor:
     """Correlate (..., H, W) with outer(kernel, kernel), 'valid' region, subsampled by ``step``.
 
-    Strip by strip: the row pass, then the column pass on the (fewer) output rows.
+    CPU: OpenCV's filter, then every step-th output (4x the outputs at step 2, still faster).
+    CUDA: strip by strip, the row pass, then the column pass on the (fewer) output rows.
     """
+    if x.device.type == "cpu":
+        return filter_valid(x, kernel)[..., ::step, ::step].contiguous()
     k = len(kernel)
     n_out = n_valid(x.shape[-2], k, step)
     per_row = x[..., 0, :].numel()

@@ -41,9 +41,8 @@ class FusionInputs:
         return self.shared[key]
 
 
-def prepare_inputs(fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> FusionInputs:
-    """Check 8-bit values and shapes; colourise a 1-channel fused image; compute gray."""
-    f, a, b = check_8bit(fused, "fused"), check_8bit(ir, "infrared"), check_8bit(vis, "visible")
+def check_shapes(f: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> None:
+    """ValueError unless fused, infrared (B, 1 | 3, H, W) and visible (B, 3, H, W) agree in B, H, W."""
     for name, x, channels in (("fused", f, (1, 3)), ("infrared", a, (1, 3)), ("visible", b, (3,))):
         if x.ndim != 4 or x.shape[1] not in channels:
             raise ValueError(f"{name}: expected shape (B, {' or '.join(map(str, channels))}, H, W), got {tuple(x.shape)}.")
@@ -52,10 +51,20 @@ def prepare_inputs(fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> 
             f"fused {tuple(f.shape)}, infrared {tuple(a.shape)} and visible {tuple(b.shape)} differ in "
             "batch size or H, W; the metrics never resize."
         )
+
+
+def prepare_inputs(fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> FusionInputs:
+    """Check 8-bit values and shapes; colourise a 1-channel fused image; compute gray."""
+    f, b = check_8bit(fused, "fused"), check_8bit(vis, "visible")
+    # 3-channel uint8 infrared: only its gray is used, no float64 copy needed
+    a = ir if ir.dtype == torch.uint8 and ir.ndim == 4 and ir.shape[1] == 3 else check_8bit(ir, "infrared")
+    check_shapes(f, a, b)
     if f.shape[1] == 1:  # luminance-only output: Y + visible CbCr (protocol)
-        f = colourise_luminance(f, b)
+        f = fused = colourise_luminance(f, b)
+    # gray from the uint8 inputs where given (same values): 3x faster to convert than float64
+    gray = lambda raw, checked: rgb_to_gray(raw if raw.dtype == torch.uint8 else checked)  # noqa: E731
     a_gray = a if a.shape[1] == 1 else rgb_to_gray(a)
-    return FusionInputs(fused_rgb=f, vis_rgb=b, fused=rgb_to_gray(f), ir=a_gray, vis=rgb_to_gray(b))
+    return FusionInputs(fused_rgb=f, vis_rgb=b, fused=gray(fused, f), ir=a_gray, vis=gray(vis, b))
 
 
 def _mi_bits(x: FusionInputs) -> torch.Tensor:
@@ -95,43 +104,46 @@ def check_metric_names(names: Iterable[str]) -> list[str]:
     return names
 
 
-def split_inputs(x: FusionInputs, parts: int) -> list[FusionInputs]:
-    """The batch cut into up to ``parts`` consecutive runs of images (fresh shared caches)."""
-    tensors = [getattr(x, f.name) for f in fields(x) if f.name != "shared"]
-    chunks = zip(*(t.tensor_split(parts) for t in tensors))
-    return [FusionInputs(*c) for c in chunks if c[0].shape[0] > 0]
+def _on_workers(tensors: tuple[torch.Tensor, ...], job: Callable[..., dict]) -> dict[str, torch.Tensor]:
+    """``job(*part)`` for consecutive runs of images of ``tensors``, on CPU worker threads.
+
+    With ``torch.get_num_threads()`` = n, up to n workers each run single-threaded
+    operations (the caller's thread count is restored afterwards): the metrics are
+    thousands of small operations on cache-sized strips, and intra-op threads
+    synchronising on every one of them ran 5-10x SLOWER than one thread on the shared,
+    loaded 2-core CPU. Every image is scored on its own: the values are the same as in
+    one thread (to ~1e-17, float64 summation order across the two sources).
+    """
+    threads = torch.get_num_threads()
+    workers = min(threads, tensors[0].shape[0])
+
+    def single_threaded(part):
+        torch.set_num_threads(1)  # this worker's own operations
+        with torch.no_grad():
+            return job(*part)
+
+    try:
+        if workers <= 1:  # even a single image: one thread (see above)
+            return single_threaded(tensors)
+        chunks = [c for c in zip(*(t.tensor_split(workers) for t in tensors)) if c[0].shape[0] > 0]
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(single_threaded, chunks))
+    finally:
+        torch.set_num_threads(threads)
+    return {name: torch.cat([p[name] for p in parts]) for name in parts[0]}
 
 
-def _score(x: FusionInputs, names: list[str], single_thread: bool) -> dict[str, torch.Tensor]:
-    if single_thread:
-        torch.set_num_threads(1)  # this worker's own operations; score_inputs restores the count
-    with torch.no_grad():
-        return {name: METRICS[name](x) for name in names}
+def _score(x: FusionInputs, names: list[str]) -> dict[str, torch.Tensor]:
+    return {name: METRICS[name](x) for name in names}
 
 
 def score_inputs(inputs: FusionInputs, names: list[str]) -> dict[str, torch.Tensor]:
-    """{name: (B,) float64} for prepared inputs.
-
-    On CPU with ``torch.get_num_threads()`` = n, the images are shared among up to n
-    worker threads that each run single-threaded operations (the caller's thread count
-    is restored afterwards): the metrics are thousands of small
-    operations on cache-sized strips, and intra-op threads synchronising on every one of
-    them ran 5-10x SLOWER than one thread on the shared, loaded 2-core CPU. Every image
-    is scored on its own: the values are the same as in one thread (to ~1e-17, float64
-    summation order across the two sources).
-    """
+    """{name: (B,) float64} for prepared inputs; on CPU shared among worker threads (``_on_workers``)."""
     if inputs.fused.device.type != "cpu":
-        return _score(inputs, names, False)
-    threads = torch.get_num_threads()
-    workers = min(threads, inputs.fused.shape[0])
-    try:
-        if workers <= 1:  # even a single image: one thread (see above)
-            return _score(inputs, names, True)
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda x: _score(x, names, True), split_inputs(inputs, workers)))
-    finally:
-        torch.set_num_threads(threads)
-    return {name: torch.cat([p[name] for p in parts]) for name in names}
+        with torch.no_grad():
+            return _score(inputs, names)
+    tensors = tuple(getattr(inputs, f.name) for f in fields(inputs) if f.name != "shared")
+    return _on_workers(tensors, lambda *t: _score(FusionInputs(*t), names))  # fresh shared caches
 
 
 @torch.no_grad()
@@ -141,8 +153,14 @@ def fusion_metrics(
     """Score a batch of same-size images: {metric name: (B,) float64 tensor}.
 
     Values can be NaN (Qabf when no source has any gradient); callers count them.
-    Threads: see ``score_inputs``.
+    Threads: see ``_on_workers``.
     """
     names = check_metric_names(names)
-    inputs = prepare_inputs(fused, ir, vis)
-    return {name: value.cpu() for name, value in score_inputs(inputs, names).items()}
+    if fused.device.type != "cpu":
+        return {name: value.cpu() for name, value in score_inputs(prepare_inputs(fused, ir, vis), names).items()}
+    # whole-batch checks first (errors name the whole batch), then each worker prepares its own
+    # images too: the float64 copies and gray conversions run in parallel with the rest
+    checked = [x if x.dtype == torch.uint8 else check_8bit(x, name)
+               for x, name in ((fused, "fused"), (ir, "infrared"), (vis, "visible"))]
+    check_shapes(*checked)
+    return _on_workers(tuple(checked), lambda f, a, b: _score(prepare_inputs(f, a, b), names))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, moment_stack, n_valid
+from pipeline.metrics.filters import FILTER_STRIP_ELEMENTS, filter_valid, image_strips, moment_stack, n_valid
 
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WIN, SIGMA = 11, 1.5
@@ -31,7 +31,7 @@ def _strip_sums(x: torch.Tensor, y: torch.Tensor, win: torch.Tensor, c1, c2, las
     c = x.shape[1]
     # F's moments once for both sources: one stack, two matrix products
     maps = moment_stack(x, y)
-    mu1, mu2, e11, e22, e12 = filter_cols(filter_rows(maps, win), win).split([c, 1, c, 1, c], 1)
+    mu1, mu2, e11, e22, e12 = filter_valid(maps, win).split([c, 1, c, 1, c], 1)
     sigma1_sq = e11 - mu1 * mu1
     sigma2_sq = e22 - mu2 * mu2
     sigma12 = e12 - mu1 * mu2
@@ -62,7 +62,7 @@ def ms_ssim_per_source(ref: torch.Tensor, f: torch.Tensor, data_ranges: tuple[fl
         last = level == len(WEIGHTS) - 1
         n_rows, n_cols = n_valid(x.shape[-2], WIN), n_valid(x.shape[-1], WIN)
         total = torch.zeros(len(data_ranges), *x.shape[:2], dtype=torch.float64, device=x.device)
-        for i, x_strip, y_strip in image_strips(x, y, WIN):
+        for i, x_strip, y_strip in image_strips(x, y, WIN, FILTER_STRIP_ELEMENTS):
             total[:, i] += _strip_sums(x_strip, y_strip, win, c1, c2, last)[:, 0]
         values.append(torch.relu(total / (n_rows * n_cols)))  # (R, B, C): the map's mean
         if not last:

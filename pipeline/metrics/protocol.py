@@ -75,14 +75,22 @@ def check_8bit(x: torch.Tensor, name: str) -> torch.Tensor:
 def rgb_to_gray(rgb: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) 8-bit RGB -> (B, 1, H, W) float64 gray, rounded half to even.
 
-    Uses OpenCV itself: its float32 arithmetic decides the ties (x.5) that occur on
-    about 1 pixel in 1000, and any other summation order flips some of them.
+    Exactly the reference readers' gray (CDDFuse's ``image_read_cv2(path, "GRAY")``):
+    ``np.round(cv2.cvtColor(cv2.imread(path).astype("float32"), cv2.COLOR_BGR2GRAY))``.
+    OpenCV itself, in BGR order: its float32 sum decides the near-ties (x.5), and
+    COLOR_RGB2GRAY adds the same three products in another order (652 of the 2^24
+    8-bit triples round the other way); the uint8 path (fixed point) differs more.
     """
     import cv2
 
-    arr = rgb.to(torch.float32).permute(0, 2, 3, 1).contiguous().cpu().numpy()
-    gray = np.stack([np.round(cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)) for im in arr])
-    return torch.from_numpy(gray.astype(np.float64))[:, None].to(rgb.device)
+    device, rgb = rgb.device, rgb.cpu()
+    bgr = torch.empty(rgb.shape[0], *rgb.shape[2:], 3, dtype=torch.float32)  # (B, H, W, 3) as cv2 wants
+    for c in range(3):  # channel by channel into BGR order: 3x faster than flip + permute + contiguous
+        bgr[..., c].copy_(rgb[:, 2 - c])
+    gray = torch.empty(rgb.shape[0], 1, *rgb.shape[2:], dtype=torch.float64)
+    for i, im in enumerate(bgr.numpy()):
+        gray[i, 0] = torch.from_numpy(np.round(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY)))
+    return gray.to(device)
 
 
 def colourise_luminance(y: torch.Tensor, vis_rgb: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from pipeline.metrics.filters import filter_cols, filter_rows, image_strips, moment_stack, n_valid
+from pipeline.metrics.filters import FILTER_STRIP_ELEMENTS, filter_valid, image_strips, moment_stack, n_valid
 
 WIN = 7
 K1, K2 = 0.01, 0.03
@@ -28,9 +28,9 @@ def _uniform(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     their products (< 2^24, exact in float32, and fl32(s / 7) never double-rounds: 1/7 has
     no float32 tie); the column pass sums float32 multiples of 2^-26 below 2^19: exact in float64.
     """
-    ones = torch.ones(WIN, dtype=torch.float64)
-    y = filter_rows(x.to(dtype), ones) / WIN
-    return (filter_cols(y.to(torch.float64), ones) / WIN).to(dtype)
+    ones, one = torch.ones(WIN, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    y = filter_valid(x.to(dtype), ones, one) / WIN  # exact sums: any summation order gives these bits
+    return (filter_valid(y.to(torch.float64), one, ones) / WIN).to(dtype)
 
 
 def _strip_ssim(x: torch.Tensor, y: torch.Tensor, c1, c2, dtype: torch.dtype) -> torch.Tensor:
@@ -65,7 +65,7 @@ def ssim_per_source(
     h, w = f.shape[-2:]
     n_rows, n_cols = n_valid(h, WIN), n_valid(w, WIN)
     total = torch.zeros(len(data_ranges), *ref.shape[:2], dtype=torch.float64, device=f.device)
-    for i, ref_strip, f_strip in image_strips(ref, f, WIN):
+    for i, ref_strip, f_strip in image_strips(ref, f, WIN, FILTER_STRIP_ELEMENTS):
         total[:, i] += _strip_ssim(f_strip, ref_strip, c1, c2, dtype)[:, 0]
     return total / (n_rows * n_cols)  # the mean over the map, border of 3 cropped
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from pipeline.metrics.filters import (
-    filter_cols, filter_rows, gaussian_kernel1d, image_strips, moment_stack, separable_valid,
+    FILTER_STRIP_ELEMENTS, filter_valid, gaussian_kernel1d, image_strips, moment_stack, separable_valid,
 )
 
 SIGMA_NSQ = 2.0  # HVS noise variance sigma_n^2
@@ -20,7 +20,7 @@ def _strip_terms(ref: torch.Tensor, dist: torch.Tensor, win: torch.Tensor) -> tu
     c = ref.shape[1]
     # the five local moments filtered as one stack: two matrix products in all
     maps = moment_stack(ref, dist)
-    mu1, mu2, e11, e22, e12 = filter_cols(filter_rows(maps, win), win).split([c, 1, c, 1, c], 1)
+    mu1, mu2, e11, e22, e12 = filter_valid(maps, win).split([c, 1, c, 1, c], 1)
     sigma1_sq = (e11 - mu1 * mu1).clamp_min(0)
     sigma2_sq = (e22 - mu2 * mu2).clamp_min(0)
     sigma12 = e12 - mu1 * mu2
@@ -60,7 +60,7 @@ def vif_per_source(ref: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
         if scale > 1:  # low-pass then subsample by 2
             ref = separable_valid(ref, win, step=2)
             dist = separable_valid(dist, win, step=2)
-        for i, ref_strip, dist_strip in image_strips(ref, dist, n):
+        for i, ref_strip, dist_strip in image_strips(ref, dist, n, FILTER_STRIP_ELEMENTS):
             s_num, s_den = _strip_terms(ref_strip, dist_strip, win)
             num[i] += s_num[0]
             den[i] += s_den[0]

@@ -141,3 +141,13 @@ def test_reader_is_immune_to_ultralytics_global_patches(tmp_path):
     Image.fromarray(np.full((8, 8), 4000, dtype=np.uint16)).save(deep)
     with pytest.raises(ImageError, match="8-bit"):
         read_rgb8(deep)
+
+
+def test_uint8_and_float_inputs_give_the_same_values():
+    """prepare_inputs takes gray from uint8 inputs directly (and skips a 3-channel uint8 infrared's
+    float64 copy): the same values as integer-valued float64 inputs."""
+    fused, ir, vis = _textured(11), _textured(12), _textured(13)
+    as_uint8 = fusion_metrics(fused, ir, vis)
+    as_float = fusion_metrics(fused.double(), ir.double(), vis.double())
+    for name, values in as_uint8.items():
+        torch.testing.assert_close(as_float[name], values, rtol=0, atol=0, equal_nan=True, msg=name)
