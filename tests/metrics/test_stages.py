@@ -48,4 +48,5 @@ def test_fuse_rule_then_fusion_metrics(tiny_msrs):
 def test_stage_params_are_declared():
     from stages import fuse_rule, fusion_metrics
 
-    assert fuse_rule.PARAMS == [] and fusion_metrics.PARAMS == []
+    # Only the thread count: the rules and the metric definitions have no tunable numbers.
+    assert fuse_rule.PARAMS == ["{profile}.threads"] and fusion_metrics.PARAMS == ["{profile}.threads"]
