@@ -82,7 +82,8 @@ def test_params_for_names_what_each_framework_reads():
         assert f"runs.{name}" in keys and f"{{profile}}.models.{run['model']}" in keys
         assert ("{profile}.original" in keys) == (run["framework"] == "original")
         assert ("weighting" in keys) == bool(run.get("headline"))
-        assert fuse.params_for(name, run) == [f"runs.{name}"]
+        assert "{profile}.threads" in keys
+        assert fuse.params_for(name, run) == [f"runs.{name}", "{profile}.threads"]
 
 
 @pytest.mark.slow  # two tiny training processes, ~20 s
