@@ -77,3 +77,19 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def torch_bytes(obj: Any) -> bytes:
+    """``torch.save`` into memory: the bytes a checkpoint file will hold."""
+    import io
+
+    import torch  # here, so that JSON/text writers never pay for importing torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def atomic_torch_save(path: str | os.PathLike, obj: Any) -> Path:
+    """``torch.save`` through a temp file: an interruption never leaves a truncated checkpoint."""
+    return atomic_write_bytes(path, torch_bytes(obj))
