@@ -188,8 +188,15 @@ def _rounded(value):
 
 
 def sanity_json(expectations: list[dict]) -> dict:
-    """reports/metrics/sanity.json (read by `dvc metrics show`): floats to 4 decimals, order kept."""
-    return {"expectations": _rounded(expectations)}
+    """reports/metrics/sanity.json: floats to 4 decimals, order kept.
+
+    `dvc metrics show` does not descend into lists, so the counts are also a flat ``summary``.
+    """
+    asserted = [e for e in expectations if e["asserted"]]
+    summary = {"asserted": len(asserted), "asserted_passed": sum(e["passed"] is True for e in asserted),
+               "asserted_failed": sum(e["passed"] is False for e in asserted),
+               "informational": len(expectations) - len(asserted)}
+    return {"expectations": _rounded(expectations), "summary": summary}
 
 
 def _values(values: dict) -> str:

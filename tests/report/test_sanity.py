@@ -173,7 +173,8 @@ def test_markdown_and_json(params):
     assert "| mean | 50.00 | 12.35 | 50.00 |" in md and "FAIL" not in md
     assert "**informational**" in sanity.render_markdown(expectations, breakdown, "official")
     out = sanity.sanity_json([{**expectations[0], "values": {"a": 1.23456789, "b": None}}])
-    assert list(out) == ["expectations"] and out["expectations"][0]["values"] == {"a": 1.2346, "b": None}
+    assert list(out) == ["expectations", "summary"] and out["expectations"][0]["values"] == {"a": 1.2346, "b": None}
+    assert out["summary"] == {"asserted": 1, "asserted_passed": 1, "asserted_failed": 0, "informational": 0}
 
 
 def _project(tmp_path: Path, monkeypatch, params: dict, files: dict) -> Path:
