@@ -31,7 +31,7 @@ def inputs(params: dict, metrics: str = layout.METRICS, runs: str = layout.RUN_R
     methods = _methods(params)
     files = {layout.in_metrics(rel, metrics) for rel in required_files(methods) + headline_files(methods)
              + list(start_files(methods).values())}
-    headline = methods.headline("fmb")
+    headline = methods.fmb_headline()
     if headline is not None:
         files.add(layout.history_file(headline, runs))
     return sorted(files)
@@ -73,7 +73,7 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
     atomic_write_json(headline, headline_metrics(methods, store))
 
     summary = None
-    run = methods.headline("fmb")
+    run = methods.fmb_headline()
     if run is not None:
         history = Path(layout.history_file(run, runs))
         if not history.is_file():

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from pipeline import layout
-from pipeline.report.run_match import run_settings, weighting_runs
+from pipeline.report.run_match import FMB_HEADLINE, run_settings, weighting_runs
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods
 from pipeline.report.spec import MODELS
 
@@ -99,8 +99,9 @@ def paper_figures(methods: Methods, data: Path, reports: Path) -> dict[str, byte
                                               {k: v for k, v in switches.items() if v is not None}, log=True)
     weighting = {r: run_settings(methods.runs[r], methods.weighting).get("weighting") for r in histories}
     pngs[files["w_csc"]] = F.curves({weighting[r]: F.history_series(h, "w_csc") for r, h in histories.items()
-                                     if methods.runs[r]["dataset"] == "fmb"}, "Weight of L_csc per weighting", "w_csc")
-    fmb = next((r for r in headline if methods.runs[r]["dataset"] == "fmb"), None)
+                                     if methods.runs[r]["dataset"] == FMB_HEADLINE.dataset},
+                                    "Weight of L_csc per weighting", "w_csc")
+    fmb = methods.fmb_headline()
     alpha = [] if fmb is None else stage_two_series(histories[fmb], "alpha_cf")
     paper = published_alpha_cf()
     pngs[files["alpha_cf"]] = F.curves(

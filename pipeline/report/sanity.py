@@ -129,7 +129,7 @@ def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
                               "SSVIF should improve on the framework it extends (Tables I, II).",
                               {"ssvif": _run_metric(name, d, metric), "original": _run_metric(original, d, metric)},
                               higher, asserted=False))
-    head = m.headline("fmb")
+    head = m.fmb_headline()
     if head is None:
         return out
     base = params["runs"][head]

@@ -56,6 +56,11 @@ class Methods:
         """The headline run of ``dataset``; on M3FD the headline run that fuses M3FD."""
         return self._one(lambda r: r.get("headline"), dataset, "headline: true")
 
+    def fmb_headline(self) -> str | None:
+        """The headline FMB run (Table III's "Ours"): the gradient analysis (Sec. IV-F), the alpha_cf
+        figure and the weighting comparison read it."""
+        return self.headline(FMB_HEADLINE.dataset)
+
     def original(self, model: str, dataset: str) -> str | None:
         return self._one(lambda r: r["framework"] == "original" and r["model"] == model, dataset, f"original {model}")
 
