@@ -60,7 +60,9 @@ def fused_dir(method: str, dataset: str, externals: Iterable[str] = (), data: st
 
 def weights_name(target: str, dataset: str) -> str:
     """weights@<name>: one segmenter per segmentation dataset (``segmenter-<dataset>``), one ``detector``."""
-    return "detector" if target == "detector" else f"{target}-{dataset}"
+    from pipeline.downstream.starting_point import DETECTOR  # torch-free
+
+    return DETECTOR if target == DETECTOR else f"{target}-{dataset}"
 
 
 def weights_dir(name: str) -> str:

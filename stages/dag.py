@@ -21,6 +21,7 @@ import yaml
 
 from pipeline import layout as L
 from pipeline.data.registry import DATASETS as REGISTRY
+from pipeline.downstream.starting_point import DETECTOR, SEGMENTER
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods
 from stages._params import load_params
 from stages.imports import code_deps
@@ -35,8 +36,8 @@ HEADER = (
 PLACEHOLDERS = {"run": "${key}", "dataset": "${item.dataset}", "method": "${item.method}",
                 "model": "${item.model}", "rule": "${item.rule}", "target": "${item.target}"}
 # Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
-WEIGHT_TARGETS = {**{L.weights_name("segmenter", d): {"target": "segmenter", "dataset": d} for d in SCORED_DATASETS},
-                  L.weights_name("detector", DETECTION_DATASET): {"target": "detector", "dataset": DETECTION_DATASET}}
+WEIGHT_TARGETS = {**{L.weights_name(SEGMENTER, d): {"target": SEGMENTER, "dataset": d} for d in SCORED_DATASETS},
+                  L.weights_name(DETECTOR, DETECTION_DATASET): {"target": DETECTOR, "dataset": DETECTION_DATASET}}
 
 
 def _translate(key: str) -> str:
@@ -166,7 +167,7 @@ def build(params: dict) -> dict:
             "outs": [L.weights_dir(K)],
         },
     }
-    fused, segmenter = "${item.fused}", L.weights_dir(L.weights_name("segmenter", D))
+    fused, segmenter = "${item.fused}", L.weights_dir(L.weights_name(SEGMENTER, D))
     scored = {L.scored_key(m, d): {"method": m, "dataset": d, "fused": methods.images(m, d)}
               for d in SCORED_DATASETS for m in methods.scored(d)}
     stages["fusion_metrics"] = {
@@ -200,7 +201,7 @@ def build(params: dict) -> dict:
                      _uncached(L.predictions_dir("segment", K))],
         },
     }
-    det, detector = DETECTION_DATASET, L.weights_dir(L.weights_name("detector", DETECTION_DATASET))
+    det, detector = DETECTION_DATASET, L.weights_dir(L.weights_name(DETECTOR, DETECTION_DATASET))
     stages["detect"] = {
         "foreach": {m: {"method": m, "fused": methods.images(m, det)} for m in methods.scored(det)},
         "do": {

@@ -19,15 +19,15 @@ import click
 
 from pipeline import layout
 from pipeline.data.registry import DATASETS
+from pipeline.downstream.starting_point import DETECTOR, SEGMENTER, TARGETS
 
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.weights.source"]
-TARGETS = ("segmenter", "detector")
 
 
 def params_for(name: str, item: dict) -> list[str]:
     """Params a target reads: the segmenter's architecture is the segment stage's encoder."""
     keys = PARAMS + [f"{{profile}}.weights.{item['target']}"]
-    return keys + (["{profile}.segment.encoder"] if item["target"] == "segmenter" else [])
+    return keys + (["{profile}.segment.encoder"] if item["target"] == SEGMENTER else [])
 
 
 @click.command()
@@ -46,8 +46,8 @@ def main(target, dataset, raw, split_file, out, work, downloads, base_url):
     params = load_params()
     threads = pin_threads(params)
     source = profile_section(params, "weights.source")
-    if (target == "detector") != (DATASETS[dataset].task == "detection"):
-        valid = [n for n, s in DATASETS.items() if (s.task == "detection") == (target == "detector")]
+    if (target == DETECTOR) != (DATASETS[dataset].task == "detection"):
+        valid = [n for n, s in DATASETS.items() if (s.task == "detection") == (target == DETECTOR)]
         raise click.ClickException(f"--dataset {dataset}: a {target} starts from {' or '.join(valid)}; "
                                    f"pass --dataset {valid[0]} (as dvc.yaml does)")
     import json
@@ -66,7 +66,7 @@ def main(target, dataset, raw, split_file, out, work, downloads, base_url):
     click.echo(f"weights {target}-{dataset}: source {source}; {threads} thread(s)")
     try:
         with atomic_dir(out) as tmp:
-            if target == "segmenter":
+            if target == SEGMENTER:
                 info = ws.segmenter(source, spec, raw, split, tmp, cfg, profile_section(params, "segment.encoder"),
                                     int(params["seed"]), work, downloads, base_url, log=click.echo)
             else:
