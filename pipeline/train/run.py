@@ -43,6 +43,9 @@ class RunSettings:
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
         rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k != "name"}}
+        # gradient_stats true is what every run did before it was a param: their records stay as they were
+        if rec["train"].get("gradient_stats") is True:
+            rec["train"] = {k: v for k, v in rec["train"].items() if k != "gradient_stats"}
         if self.framework == "original":
             rec["original_variant"] = original_framework(self.run["model"]).note
             rec["lr"] = original_framework(self.run["model"]).lr
@@ -66,9 +69,12 @@ def train_config(s: RunSettings) -> TrainConfig:
                   max_steps_per_epoch=int(t.get("max_steps_per_epoch", 0)))
     if s.framework == "original":
         return TrainConfig(lr=original_framework(s.run["model"]).lr, csc=False, two_stage=False, selection="last", **common)
+    gradient_stats = t.get("gradient_stats", True)
+    if not isinstance(gradient_stats, bool):
+        raise ValueError(f"train.gradient_stats={gradient_stats!r}: it must be true or false (the Eq. 8-9 statistics)")
     return TrainConfig(lr=float(t["lr"]), patience=int(t["patience"]), csc=bool(s.run["csc"]),
                        two_stage=bool(s.run["two_stage"]), stage_one_max_epochs=int(t.get("stage_one_max_epochs", 0)),
-                       **common)
+                       gradient_stats=gradient_stats, **common)
 
 
 def build_trainer(s: RunSettings, device=None, log=None) -> Trainer:
