@@ -51,7 +51,7 @@ class Trainer:
             "modules": {k: m.state_dict() for k, m in self.strategy.modules().items()},
             "optimizer": self.optimizer.state_dict(),
             "history": self.history,
-            "stage_two": self.schedule.next_stage(self.history) == 2,  # derived; kept for the file's readers
+            "stage_two": self.schedule.next_stage(self.history) == 2,  # derived; the key last.pt always had
             **self.selection.state(),
         }
 

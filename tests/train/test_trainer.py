@@ -149,3 +149,12 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path):
     _fit(_trainer("fixed", epochs=1), tmp_path)
     with pytest.raises(ValueError, match="different configuration"):
         _fit(_trainer("fixed", epochs=2), tmp_path)
+
+
+def test_resume_checkpoint_keeps_the_keys_older_work_dirs_have(tmp_path):
+    """A work dir written before the trainer was split resumes: last.pt keeps its keys and meanings."""
+    _fit(_trainer("fixed", epochs=3), tmp_path)
+    state = torch.load(tmp_path / "last.pt", weights_only=False)
+    assert list(state) == ["config", "modules", "optimizer", "history", "stage_two", "best_val", "best_state",
+                           "best_epoch", "since_best", "stopped"]
+    assert state["stage_two"] is True and [r["stage"] for r in state["history"]] == [1, 2, 2]
