@@ -14,10 +14,6 @@ import click
 
 from pipeline import layout
 
-PARAMS = ["profile", "seed", "runs.{run}", "loss", "weightings", "weighting", "{profile}.train",
-          "{profile}.original", "{profile}.segformer", "{profile}.models", "{profile}.threads"]
-
-
 def params_for(run_name: str, run: dict) -> list[str]:
     """The params keys run `run_name` reads (cheap: the DAG generator calls it)."""
     model = f"{{profile}}.models.{run['model']}"
