@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import click
 
+from stages._params import RUN_DATASETS
+
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.segment"]
 N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first stems, sorted)
 
 
 @click.command()
 @click.option("--method", required=True)
-@click.option("--dataset", required=True, type=click.Choice(["fmb", "msrs"]))
+@click.option("--dataset", required=True, type=click.Choice(RUN_DATASETS))
 @click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from pipeline.report.format import number
-from pipeline.report.sources import Methods, metric_file
+from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods, metric_file
 
 Read = Callable[[str], "dict | None"]
 CONDITIONS = ("day", "night", "fog")
@@ -24,12 +24,6 @@ FUSION_COMPARED = ("MI", "Qabf", "SSIM")
 # Settings that do not change what a run learns on its dataset (so runs differing only in
 # them plus `weighting` form Table III's weighting comparison).
 NOT_TRAINING = {"headline", "weighting", "fuse_m3fd"}
-
-
-def _methods(params: dict) -> Methods:
-    methods = params["methods"]
-    return Methods(runs=params["runs"], rules=tuple(methods["rules"]),
-                   externals=tuple(methods.get("external") or ()), weighting=params.get("weighting", "gdwa"))
 
 
 def _lookup(read: Read, rel: str, keys: tuple[str, ...]) -> tuple[float | None, str | None]:
@@ -68,13 +62,13 @@ def _ref(method: str | None, dataset: str, *keys: str) -> Ref | None:
     """Where a segmentation (fmb, msrs) or detection (m3fd) value of ``method`` lives."""
     if method is None:
         return None
-    rel = metric_file("detect", method, None) if dataset == "m3fd" else metric_file("segment", method, dataset)
+    rel = metric_file("detect", method, None) if dataset == DETECTION_DATASET else metric_file("segment", method, dataset)
     return rel, keys
 
 
 def _main_metric(method: str | None, dataset: str, *prefix: str) -> Ref | None:
     """mIoU of a segmentation dataset, mAP50 on M3FD (under ``prefix`` keys, e.g. by_condition.night)."""
-    return _ref(method, dataset, *prefix, "mAP50" if dataset == "m3fd" else "mIoU")
+    return _ref(method, dataset, *prefix, "mAP50" if dataset == DETECTION_DATASET else "mIoU")
 
 
 def _run_metric(method: str, dataset: str, metric: str) -> Ref:
@@ -90,11 +84,11 @@ def _rule(methods: Methods, rule: str) -> str | None:
 
 def evaluate_expectations(params: dict, read: Read) -> list[dict]:
     """Asserted expectations (true by construction of the synthetic data), then informational comparisons."""
-    m = _methods(params)
+    m = Methods.from_params(params)
     vis, ir, mx = (_rule(m, r) for r in ("visible", "infrared", "max"))
     out = []
     for dataset, cls in (("fmb", "Person"), ("msrs", "person"), ("m3fd", "People")):
-        metric = "AP50" if dataset == "m3fd" else "IoU"
+        metric = "AP50" if dataset == DETECTION_DATASET else "IoU"
         refs = {src: _ref(x, dataset, "by_condition", "night", metric, cls) for src, x in (("infrared", ir),
                                                                                           ("visible", vis))}
         out.append(_check(read, f"night people: infrared beats visible ({metric}, {dataset})",
@@ -108,8 +102,8 @@ def evaluate_expectations(params: dict, read: Read) -> list[dict]:
                           f"{a} and {b} share shape and temperature and differ only by visible colour.",
                           refs, lambda v: v["visible mean"] > v["infrared mean"], derive=mean))
     weaker = lambda v: min(v["visible"], v["infrared"])  # noqa: E731
-    for dataset in ("fmb", "msrs", "m3fd"):
-        metric = "mAP50" if dataset == "m3fd" else "mIoU"
+    for dataset in (*SCORED_DATASETS, DETECTION_DATASET):
+        metric = "mAP50" if dataset == DETECTION_DATASET else "mIoU"
         sources = {"visible": _main_metric(vis, dataset), "infrared": _main_metric(ir, dataset)}
         out.append(_check(read, f"max rule no worse than the weaker source ({metric}, {dataset})",
                           "The max rule keeps the brighter source everywhere, so it keeps what each source shows.",
@@ -135,7 +129,7 @@ def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
                               "SSVIF should improve on the framework it extends (Tables I, II).",
                               {"ssvif": _run_metric(name, d, metric), "original": _run_metric(original, d, metric)},
                               higher, asserted=False))
-    head = m.headline("fmb")
+    head = m.fmb_headline()
     if head is None:
         return out
     base = params["runs"][head]
@@ -153,12 +147,8 @@ def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
 
 def breakdown_methods(params: dict) -> dict[str, list[str]]:
     """Methods per dataset in the per-condition table: runs scored there, rules, externals."""
-    m = _methods(params)
-    extra = list(m.rules) + list(m.externals)
-    runs = params["runs"]
-    out = {d: [n for n, r in runs.items() if r["dataset"] == d] + extra for d in ("fmb", "msrs")}
-    out["m3fd"] = [n for n, r in runs.items() if r.get("fuse_m3fd")] + extra
-    return out
+    m = Methods.from_params(params)
+    return {d: m.scored(d) for d in (*SCORED_DATASETS, DETECTION_DATASET)}
 
 
 def condition_breakdown(params: dict, read: Read) -> dict[str, dict[str, dict[str, float | None]]]:
@@ -237,7 +227,7 @@ def render_markdown(expectations: list[dict], breakdown: dict, data_source: str)
                     [[e["name"], _values(e["values"]), _result(e), e["why"]] for e in asserted])
     lines += ["## Per-condition breakdown", ""]
     for dataset, rows in breakdown.items():
-        metric = "mAP50" if dataset == "m3fd" else "mIoU"
+        metric = "mAP50" if dataset == DETECTION_DATASET else "mIoU"
         lines += [f"### {dataset.upper()} ({metric}, %)", ""]
         lines += _table(["Method", *CONDITIONS], [[meth, *(number(v.get(c), 2) for c in CONDITIONS)]
                                                   for meth, v in rows.items()])

@@ -9,7 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from pipeline import layout
 from pipeline.report import sanity
+from pipeline.report.sources import metric_file
 from stages import sanity as stage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,8 +223,8 @@ def test_stage_passes_on_good_metrics_deterministically(tmp_path, monkeypatch, p
 
 def test_inputs_are_the_files_read(params):
     files = stage.inputs(params)
-    assert files == [f"reports/metrics/{rel}" for rel in sanity.required_files(params)]
-    assert {"reports/metrics/segment/visible-fmb.json", "reports/metrics/detect/infrared.json",
-            f"reports/metrics/detect/{_headline(params, 'fmb')}.json",
-            "reports/metrics/fusion/original-emma-fmb-fmb.json"} <= set(files)
+    assert files == [layout.in_metrics(rel) for rel in sanity.required_files(params)]
+    expected = [("segment", "visible", "fmb"), ("detect", "infrared", None), ("detect", _headline(params, "fmb"), None),
+                ("fusion", "original-emma-fmb", "fmb")]
+    assert {layout.in_metrics(metric_file(*e)) for e in expected} <= set(files)
     assert set(stage.PARAMS) >= {"data.source", "runs", "methods"}
