@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from pipeline.report.format import number
+from pipeline.report.run_match import weighting_runs
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods, metric_file
 
 Read = Callable[[str], "dict | None"]
@@ -21,9 +22,6 @@ Ref = tuple[str, tuple[str, ...]]
 # Classes told apart only by visible colour (same shape and temperature in the synthetic scenes).
 COLOUR_ONLY = {"fmb": ("Bus", "Truck"), "msrs": ("guardrail", "car_stop")}
 FUSION_COMPARED = ("MI", "Qabf", "SSIM")
-# Settings that do not change what a run learns on its dataset (so runs differing only in
-# them plus `weighting` form Table III's weighting comparison).
-NOT_TRAINING = {"headline", "weighting", "fuse_m3fd"}
 
 
 def _lookup(read: Read, rel: str, keys: tuple[str, ...]) -> tuple[float | None, str | None]:
@@ -132,11 +130,9 @@ def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
     head = m.fmb_headline()
     if head is None:
         return out
-    base = params["runs"][head]
-    same = {k: v for k, v in base.items() if k not in NOT_TRAINING}
-    for name, run in params["runs"].items():
-        others = {k: v for k, v in run.items() if k not in NOT_TRAINING}
-        if name == head or run.get("headline") or others != same or run.get("weighting") == m.weighting:
+    for name in weighting_runs(params["runs"]):  # Table III (ii): the headline FMB run's settings but the weighting
+        run = params["runs"][name]
+        if name == head or run.get("weighting") == m.weighting:
             continue
         out.append(_check(read, f"weighting: {m.weighting} (headline) vs {run['weighting']} (mIoU, fmb)",
                           "In the paper GDWA, the default headline weighting, beats the other weightings (Table III).",

@@ -228,3 +228,15 @@ def test_inputs_are_the_files_read(params):
                 ("fusion", "original-emma-fmb", "fmb")]
     assert {layout.in_metrics(metric_file(*e)) for e in expected} <= set(files)
     assert set(stage.PARAMS) >= {"data.source", "runs", "methods"}
+
+
+def test_weighting_comparisons_are_the_weighting_runs(params):
+    """Table III (ii)'s runs (pipeline.report.run_match.weighting_runs), renamed or not."""
+    from pipeline.report.run_match import weighting_runs
+
+    params["runs"] = {("my-ucw" if n == "ssvif-swinfusion-fmb-ucw" else n): r for n, r in params["runs"].items()}
+    compared = [n for n in weighting_runs(params["runs"]) if n != _headline(params, "fmb")]
+    assert "my-ucw" in compared
+    assert {metric_file("segment", n, "fmb") for n in compared} <= set(sanity.required_files(params))
+    names = [e["name"] for e in sanity.evaluate_expectations(params, lambda rel: None) if e["name"].startswith("weighting:")]
+    assert len(names) == len(compared)

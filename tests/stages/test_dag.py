@@ -143,3 +143,16 @@ def test_check_fails_with_the_file_and_the_fix(tmp_path, monkeypatch):
     result = CliRunner().invoke(dag.main, ["--check"])
     assert result.exit_code == 1 and "dvc.yaml is out of date" in result.output
     assert "python -m stages.dag" in result.output
+
+
+def test_layout_is_torch_free_and_its_examples_hold():
+    import doctest
+    import subprocess
+    import sys
+
+    from pipeline import layout
+
+    assert doctest.testmod(layout).failed == 0
+    code = "import sys; import pipeline.layout, stages.dag; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
