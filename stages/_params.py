@@ -76,6 +76,11 @@ def validate(params: dict) -> dict:
             _choice(run.get("weighting"), f"{key}.weighting", WEIGHTINGS)
     for rule in get(params, "methods.rules"):
         _choice(rule, "methods.rules[]", RULES)
+    from pipeline.seeds import validate as seed_problems
+
+    problems = seed_problems(params)
+    if problems:
+        raise ParamsError("params.yaml: " + "; ".join(problems) + ".")
     return params
 
 

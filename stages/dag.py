@@ -20,6 +20,7 @@ import click
 import yaml
 
 from pipeline import layout as L
+from pipeline import seed_dag
 from pipeline.data.registry import DATASETS as REGISTRY
 from pipeline.downstream.starting_point import DETECTOR, SEGMENTER
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods
@@ -215,6 +216,8 @@ def build(params: dict) -> dict:
                      _uncached(L.predictions_dir("detect", K))],
         },
     }
+    # Training seeds: every seed after the first adds `-s<seed>` items to the seeded groups above.
+    seed_dag.expand(stages, params, methods.externals, DETECTION_DATASET)
     efficiency = L.in_metrics(L.EFFICIENCY_FILE)
     stages["efficiency"] = {
         "cmd": f"python -m stages.efficiency --out {efficiency}",

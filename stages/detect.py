@@ -33,6 +33,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     import json
     from pathlib import Path
 
+    from pipeline.seeds import split_seeded
     from stages._params import get, load_params, profile_section
     from stages._runtime import pin_threads
 
@@ -52,7 +53,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     from pipeline.downstream.starting_point import detector_init, read_info, summary
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
 
-    det, seed = profile_section(params, "detect"), int(get(params, "seed"))
+    det, seed = profile_section(params, "detect"), split_seeded(method, get(params, "seed"))[1]
     spec = DATASETS["m3fd"]
     stems = json.loads(Path(split_file).read_text())
     items = {}

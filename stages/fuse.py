@@ -55,7 +55,9 @@ def main(run_name, dataset, model_path, raw, split, out) -> None:
     from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import load_fusion_checkpoint
 
-    run = get(params, f"runs.{run_name}")
+    from pipeline.seeds import split_seeded
+
+    run = get(params, f"runs.{split_seeded(run_name, params['seed'])[0]}")  # <run>-s<seed>: that seed's model
     click.echo(f"[fuse {run_name}] {threads} thread(s)", err=True)
     deterministic_kernels()
     model, channels = load_fusion_checkpoint(model_path)

@@ -40,6 +40,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     import json
     from pathlib import Path
 
+    from pipeline.seeds import split_seeded
     from stages._params import get, load_params, profile_section
     from stages._runtime import pin_threads
 
@@ -59,7 +60,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
     from pipeline.metrics.segmentation import iou_report
 
-    seg, seed = profile_section(params, "segment"), int(get(params, "seed"))
+    seg, seed = profile_section(params, "segment"), split_seeded(method, get(params, "seed"))[1]
     spec = DATASETS[dataset]
     stems = json.loads(Path(split_file).read_text())
     pairs = {}

@@ -31,6 +31,12 @@ def inputs(params: dict, metrics: str = layout.METRICS, runs: str = layout.RUN_R
     methods = _methods(params)
     files = {layout.in_metrics(rel, metrics) for rel in required_files(methods) + headline_files(methods)
              + list(start_files(methods).values())}
+    from pipeline.report.seed_stats import seeded_inputs
+    from pipeline.report.spec import TABLES
+    from pipeline.report.sources import table_cells
+
+    cells = [(rel, method) for spec in TABLES for *_, method, rel in table_cells(spec, methods)]
+    files |= {layout.in_metrics(rel, metrics) for rel in seeded_inputs(cells, params)}  # further seeds' files
     headline = methods.fmb_headline()
     if headline is not None:
         files.add(layout.history_file(headline, runs))
@@ -63,7 +69,9 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
     from pipeline.report.sources import MetricStore, start_files
     from pipeline.report.spec import TABLES
 
-    methods, store = _methods(params), MetricStore(metrics)
+    from pipeline.report.seed_stats import seed_store
+
+    methods, store = _methods(params), seed_store(MetricStore(metrics), params)  # mean ± std over params seeds
     tolerance = float(get(params, "report.tolerance"))
     renderers = {"md": render_md, "csv": render_csv, "tex": render_tex}
     tables = [build_table(spec, methods, store, tolerance) for spec in TABLES]

@@ -24,13 +24,14 @@ def params_for(run_name: str, run: dict) -> list[str]:
     return keys + (["weighting"] if run.get("headline") else [])
 
 
-def settings(params: dict, run_name: str):
-    """RunSettings of `run_name` from params (also used by tests and benchmarks)."""
+def settings(params: dict, run_name: str, seed: int | None = None):
+    """RunSettings of `run_name` from params (also used by tests and benchmarks); `seed` defaults to params `seed`."""
     from pipeline.train.run import RunSettings
     from stages._params import get, profile_section, run_weighting
 
     run = get(params, f"runs.{run_name}")
-    common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=int(params["seed"]))
+    seed = int(params["seed"] if seed is None else seed)
+    common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=seed)
     if run["framework"] == "original":
         return RunSettings(train=profile_section(params, "original"), **common)
     return RunSettings(train=profile_section(params, "train"), segformer=profile_section(params, "segformer"),
@@ -39,7 +40,8 @@ def settings(params: dict, run_name: str):
 
 
 @click.command()
-@click.option("--run", "run_name", required=True, help="a run name of params.yaml `runs`")
+@click.option("--run", "run_name", required=True,
+              help="a run name of params.yaml `runs`; `<run>-s<seed>` trains it with that seed (pipeline.seeds)")
 @click.option("--raw", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
 @click.option("--split", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
@@ -57,11 +59,13 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import train_run
 
-    s = settings(params, run_name)
+    from pipeline.seeds import split_seeded
+
+    s = settings(params, *split_seeded(run_name, params["seed"]))
     split_doc = json.loads(split.read_text())
     if split_doc.get("dataset") != s.run["dataset"]:
         raise click.ClickException(
-            f"{split} is the split of {split_doc.get('dataset')!r}, but params.yaml runs.{run_name}.dataset is "
+            f"{split} is the split of {split_doc.get('dataset')!r}, but params.yaml runs.{s.name}.dataset is "
             f"{s.run['dataset']!r}: pass --split {layout.split_file(s.run['dataset'])} (as dvc.yaml does)")
     deterministic_kernels()
     work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True))}"

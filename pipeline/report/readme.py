@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 from pipeline.layout import CODE_GLOBS, PARAMS_FILE, code_files
+from pipeline.report.seed_stats import scorecard_note
 
 
 def code_digest(root: str | Path) -> str:
@@ -84,6 +85,7 @@ def render_readme(*, profile: str, source: str, weighting: str, code_sha: str, p
         "",
         f"A reproduced cell is within tolerance when |reproduced − paper| ≤ {tolerance:.0%} of the paper's value.",
         "",
+        *scorecard_note(tables),
         "| table | within tolerance | compared cells | files |",
         "| --- | --- | --- | --- |",
     ]
