@@ -197,3 +197,11 @@ def test_one_process_is_plain_code(monkeypatch):
         dist.barrier()
     with pytest.raises(ValueError, match="whole number"):
         dist.check_gpus(0, "quick")
+
+
+def test_detect_device_list_only_for_several_gpus():
+    from pipeline.downstream.yolo_detect import train_device
+
+    assert train_device("0", 4) == "0,1,2,3"  # Ultralytics runs its own DDP over these
+    assert train_device("0", 1) == "0"
+    assert train_device("cpu", 4) == "cpu"  # no DDP on the CPU: unchanged
