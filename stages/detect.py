@@ -36,7 +36,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     import json
     from pathlib import Path
 
-    from stages._params import get, load_params, profile_section
+    from stages._params import ParamsError, get, load_params, profile_section
     from stages._runtime import pin_threads
 
     params = load_params()
@@ -60,7 +60,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     try:
         gpus = dist.check_gpus(profile_section(params, "gpus"), params["profile"])
     except ValueError as err:
-        raise click.ClickException(str(err)) from err
+        raise ParamsError(str(err)) from err
     spec = DATASETS["m3fd"]
     stems = json.loads(Path(split_file).read_text())
     items = {}

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import click
 
+from stages._params import RUN_DATASETS
+
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.gpus", "{profile}.segment"]
 N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first stems, sorted)
 
 
 @click.command()
 @click.option("--method", required=True)
-@click.option("--dataset", required=True, type=click.Choice(["fmb", "msrs"]))
+@click.option("--dataset", required=True, type=click.Choice(RUN_DATASETS))
 @click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
@@ -44,7 +46,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     import json
     from pathlib import Path
 
-    from stages._params import get, load_params, profile_section
+    from stages._params import ParamsError, get, load_params, profile_section
     from stages._runtime import pin_threads
 
     params = load_params()
@@ -56,7 +58,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     try:
         gpus = dist.check_gpus(profile_section(params, "gpus"), params["profile"])
     except ValueError as err:
-        raise click.ClickException(str(err)) from err
+        raise ParamsError(str(err)) from err
     if gpus > 1 and not dist.under_launcher():  # N processes under torchrun, each running this command
         raise SystemExit(dist.relaunch(gpus, "stages.segment", dist.cli_args(click.get_current_context())))
     ddp = click.get_current_context().with_resource(dist.process_group())  # nothing with one process

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from pipeline import layout
+
 PARAMS = ["profile", "seed", "runs.{run}", "loss", "weightings", "weighting", "{profile}.train",
           "{profile}.original", "{profile}.segformer", "{profile}.models", "{profile}.threads"]
 
@@ -46,18 +48,14 @@ def settings(params: dict, run_name: str):
 @click.option("--split", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--history", type=click.Path(path_type=Path), required=True)
-@click.option("--work", type=click.Path(path_type=Path), default=Path("data/work/train"), show_default=True)
+@click.option("--work", type=click.Path(path_type=Path), default=Path(layout.work_dir("train")), show_default=True)
 def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
-    import io
-
     from stages._params import load_params
     from stages._runtime import pin_threads
 
     params = load_params()
     threads = pin_threads(params)
-    import torch
-
-    from pipeline.atomic import atomic_dir, atomic_write_json, atomic_write_text
+    from pipeline.atomic import atomic_dir, atomic_torch_save, atomic_write_json, atomic_write_text
     from pipeline.data.registry import get_dataset
     from pipeline.train.history import history_csv
     from pipeline.train.determinism import deterministic_kernels
@@ -66,17 +64,17 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     s = settings(params, run_name)
     split_doc = json.loads(split.read_text())
     if split_doc.get("dataset") != s.run["dataset"]:
-        raise click.UsageError(f"{split} is the split of {split_doc.get('dataset')!r}, run {run_name} trains on {s.run['dataset']!r}")
+        raise click.ClickException(
+            f"{split} is the split of {split_doc.get('dataset')!r}, but params.yaml runs.{run_name}.dataset is "
+            f"{s.run['dataset']!r}: pass --split {layout.split_file(s.run['dataset'])} (as dvc.yaml does)")
     deterministic_kernels()
     work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True))}"
     click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,
                        log=lambda line: click.echo(f"[{run_name}] {line}", err=True))
     with atomic_dir(out) as tmp:
-        buf = io.BytesIO()
-        torch.save(result["checkpoint"], buf)
-        (tmp / "model.pt").write_bytes(buf.getvalue())
-        atomic_write_json(tmp / "config.json", {**result["config"], "threads": threads})
+        atomic_torch_save(tmp / layout.RUN_MODEL, result["checkpoint"])
+        atomic_write_json(tmp / layout.RUN_CONFIG, {**result["config"], "threads": threads})
     atomic_write_text(history, history_csv(result["history"]))
 
 
