@@ -53,7 +53,7 @@ def inputs(params: dict, metrics: str = layout.METRICS, runs: str = layout.RUN_R
 @click.option("--figures", type=click.Path(path_type=Path), default=Path(layout.PAPER_FIGURES),
               show_default=True, help="where the figures stage writes (only linked from the README)")
 def main(metrics, runs, out, headline, gradient, readme, figures):
-    from stages._params import get, load_params, params_path
+    from stages._params import get, load_params, params_path, project_root
 
     params = load_params()
     from pipeline.atomic import atomic_write_json, atomic_write_text
@@ -96,7 +96,7 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
     table_links = {t.spec.id: [rel(layout.table_file(t.spec.id, fmt, out)) for fmt in FORMATS] for t in tables}
     text = render_readme(
         profile=params["profile"], source=get(params, "data.source"), weighting=params["weighting"],
-        code_sha=code_digest(Path(os.environ.get("DVC_ROOT", "."))), params_sha=file_digest(params_path()),
+        code_sha=code_digest(project_root()), params_sha=file_digest(params_path()),
         tables=tables, table_links=table_links, figure_links=[(rel(figures / n), c) for n, c in FIGURES],
         gradient=summary, tolerance=tolerance, starts=starts, sanity_link=rel(layout.SANITY))
     atomic_write_text(readme, text)

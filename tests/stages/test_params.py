@@ -150,3 +150,17 @@ def test_validation_does_not_import_torch():
             "_params.validate(yaml.safe_load(open('params.yaml'))); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_queued_experiment_reads_its_own_params(tmp_path, monkeypatch):
+    # DVC 3.67 gives a queued experiment's stages the parent workspace as DVC_ROOT.
+    from stages._params import params_path
+
+    workspace = tmp_path / "repo"
+    experiment = workspace / ".dvc" / "tmp" / "exps" / "tmp123"
+    experiment.mkdir(parents=True)
+    monkeypatch.setenv("DVC_ROOT", str(workspace))
+    monkeypatch.chdir(experiment)
+    assert params_path() == experiment.resolve() / "params.yaml"
+    monkeypatch.chdir(workspace)  # a plain `dvc repro` / `dvc exp run` in the workspace
+    assert params_path() == workspace.resolve() / "params.yaml"
