@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Iterator, Sequence, TypeVar
@@ -71,12 +70,24 @@ def cli_args(click_context) -> list[str]:
 
 
 def relaunch(nproc: int, module: str, args: Sequence[str]) -> int:
-    """Run ``python -m <module> <args>`` as ``nproc`` processes under torchrun on this machine; its exit code.
+    """Run ``python -m <module> <args>`` as ``nproc`` processes on this machine, as ``torchrun --standalone``.
 
-    ``--standalone`` picks a free rendezvous port, so runs side by side do not collide."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={int(nproc)}",
-           "-m", module, *args]
-    return subprocess.call(cmd)
+    Through torch's launcher API rather than torchrun's command line, whose option parser would take
+    a stage option such as ``--run`` for an abbreviation of its own ``--run-path``. A rendezvous on a
+    free port (standalone), so runs side by side do not collide; returns 0, or 1 if a process failed."""
+    import uuid
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=int(nproc), run_id=str(uuid.uuid4()),
+                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0)
+    try:
+        elastic_launch(config, entrypoint=sys.executable)("-m", module, *args)
+    except ChildFailedError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
 
 
 def device_for(ctx: Context) -> torch.device:
@@ -188,6 +199,14 @@ class _AllReduceSum(torch.autograd.Function):
         return all_reduce_sum(grad.clone())
 
 
+def global_sum(value: torch.Tensor) -> torch.Tensor:
+    """Differentiable sum of ``value`` over the processes (batch-level statistics of the global batch); itself with one.
+
+    Every rank then holds the global statistic and its gradient reaches every rank's inputs; after
+    :func:`average_gradients` the parameters get the one-process gradient of the global batch."""
+    return _AllReduceSum.apply(value) if initialized() else value
+
+
 class GlobalBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm2d whose training statistics cover the global batch of all processes, on any backend.
 
@@ -231,3 +250,30 @@ def sync_batchnorm(model: nn.Module) -> nn.Module:
                 bn.train(child.training)
                 setattr(parent, name, bn)
     return model
+
+
+def average_gradients(params) -> None:
+    """Each parameter's .grad becomes its mean over the processes: the gradient of the global batch's mean loss.
+
+    For steps that take gradients by hand (``torch.autograd.grad`` for task gradients), where DDP's
+    backward hooks never fire. A no-op with one process, so single-process bytes are unchanged."""
+    if not initialized():
+        return
+    for p in params:
+        if p.grad is not None:
+            all_reduce_sum(p.grad).div_(world_size())
+
+
+def average_tensors(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The processes' mean of each tensor (in place and returned); the tensors themselves with one process."""
+    if initialized():
+        for t in tensors:
+            all_reduce_sum(t).div_(world_size())
+    return tensors
+
+
+def shard_batch(batch: dict) -> dict:
+    """This rank's interleaved share of a collated batch (tensors on dim 0, lists alike); the batch with one process."""
+    if not initialized():
+        return batch
+    return {k: v[rank()::world_size()] for k, v in batch.items()}

@@ -28,3 +28,30 @@ def pin_threads(params: dict) -> int:
     if "cv2" in sys.modules:
         sys.modules["cv2"].setNumThreads(threads)
     return threads
+
+
+def gpus(params: dict) -> int:
+    """`<profile>.gpus`, checked (a whole number >= 1, no more than the visible GPUs)."""
+    from pipeline import distributed as dist
+    from stages._params import ParamsError, profile_section
+
+    try:
+        return dist.check_gpus(profile_section(params, "gpus"), params["profile"])
+    except ValueError as err:
+        raise ParamsError(str(err)) from err
+
+
+def processes(params: dict, module: str):
+    """Run the current click command as `<profile>.gpus` processes: re-launched under torchrun when > 1.
+
+    Inside torchrun's processes (or with one process) it opens the process group for the rest of the
+    command (nothing at all with one process) and returns this process's place (pipeline.distributed.Context)."""
+    import click
+
+    from pipeline import distributed as dist
+
+    count = gpus(params)
+    context = click.get_current_context()
+    if count > 1 and not dist.under_launcher():  # N processes under torchrun, each running this command
+        raise SystemExit(dist.relaunch(count, module, dist.cli_args(context)))
+    return context.with_resource(dist.process_group())

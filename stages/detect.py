@@ -37,8 +37,8 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     from pathlib import Path
 
     from pipeline.seeds import split_seeded
-    from stages._params import ParamsError, get, load_params, profile_section
-    from stages._runtime import pin_threads
+    from stages._params import get, load_params, profile_section
+    from stages._runtime import gpus as checked_gpus, pin_threads
 
     params = load_params()
     threads = pin_threads(params)
@@ -47,7 +47,6 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     configure_offline(Path(work_root) / "ultralytics")  # before anything imports Ultralytics
     import torch
 
-    from pipeline import distributed as dist
     from pipeline.atomic import atomic_dir, atomic_write_json
     from pipeline.data.layout import pair_paths
     from pipeline.data.registry import DATASETS
@@ -58,10 +57,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
 
     det, seed = profile_section(params, "detect"), split_seeded(method, get(params, "seed"))[1]
-    try:
-        gpus = dist.check_gpus(profile_section(params, "gpus"), params["profile"])
-    except ValueError as err:
-        raise ParamsError(str(err)) from err
+    gpus = checked_gpus(params)  # Ultralytics runs its own DDP over the device list
     spec = DATASETS["m3fd"]
     stems = json.loads(Path(split_file).read_text())
     items = {}

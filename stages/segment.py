@@ -47,8 +47,8 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     from pathlib import Path
 
     from pipeline.seeds import split_seeded
-    from stages._params import ParamsError, get, load_params, profile_section
-    from stages._runtime import pin_threads
+    from stages._params import get, load_params, profile_section
+    from stages._runtime import pin_threads, processes
 
     params = load_params()
     threads = pin_threads(params)
@@ -56,13 +56,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
 
     from pipeline import distributed as dist
 
-    try:
-        gpus = dist.check_gpus(profile_section(params, "gpus"), params["profile"])
-    except ValueError as err:
-        raise ParamsError(str(err)) from err
-    if gpus > 1 and not dist.under_launcher():  # N processes under torchrun, each running this command
-        raise SystemExit(dist.relaunch(gpus, "stages.segment", dist.cli_args(click.get_current_context())))
-    ddp = click.get_current_context().with_resource(dist.process_group())  # nothing with one process
+    ddp = processes(params, "stages.segment")  # gpus > 1: this command again as that many torchrun processes
     echo = click.echo if dist.is_writer() else (lambda *_: None)
 
     from pipeline.atomic import atomic_dir, atomic_write_bytes, atomic_write_json, atomic_write_text

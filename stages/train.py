@@ -3,7 +3,10 @@
 python -m stages.train --run NAME --raw data/raw/<ds> --split data/splits/<ds>.json
     --out data/runs/NAME --history reports/runs/NAME/history.csv [--work data/work/train]
 
-Resumes from data/work/train/<run>-<config digest>/last.pt after an interruption.
+Resumes from data/work/train/<run>-<config digest>/last.pt after an interruption. With params
+`<profile>.gpus: N` > 1 the command starts itself again as N processes under torchrun: each takes
+an equal share of every global batch, gradients are averaged over them (the one-process gradient of
+that batch, up to float rounding) and rank 0 writes.
 """
 from __future__ import annotations
 
@@ -18,9 +21,9 @@ def params_for(run_name: str, run: dict) -> list[str]:
     """The params keys run `run_name` reads (cheap: the DAG generator calls it)."""
     model = f"{{profile}}.models.{run['model']}"
     if run["framework"] == "original":
-        return ["profile", "seed", f"runs.{run_name}", "{profile}.original", model, "{profile}.threads"]
+        return ["profile", "seed", f"runs.{run_name}", "{profile}.original", model, "{profile}.threads", "{profile}.gpus"]
     keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "{profile}.train", "{profile}.segformer", model,
-            "{profile}.threads"]
+            "{profile}.threads", "{profile}.gpus"]
     return keys + (["weighting"] if run.get("headline") else [])
 
 
@@ -49,10 +52,12 @@ def settings(params: dict, run_name: str, seed: int | None = None):
 @click.option("--work", type=click.Path(path_type=Path), default=Path(layout.work_dir("train")), show_default=True)
 def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
     from stages._params import load_params
-    from stages._runtime import pin_threads
+    from stages._runtime import pin_threads, processes
 
     params = load_params()
     threads = pin_threads(params)
+    ddp = processes(params, "stages.train")  # gpus > 1: this command again as that many torchrun processes
+    from pipeline import distributed as dist
     from pipeline.atomic import atomic_dir, atomic_torch_save, atomic_write_json, atomic_write_text
     from pipeline.data.registry import get_dataset
     from pipeline.train.history import history_csv
@@ -68,13 +73,19 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
             f"{split} is the split of {split_doc.get('dataset')!r}, but params.yaml runs.{s.name}.dataset is "
             f"{s.run['dataset']!r}: pass --split {layout.split_file(s.run['dataset'])} (as dvc.yaml does)")
     deterministic_kernels()
-    work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True))}"
-    click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
+    # The process count changes the float sums (not the maths): several processes get their own work dir.
+    keyed = {"world_size": ddp.world_size} if ddp.distributed else {}
+    work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True) + (json.dumps(keyed) if keyed else ''))}"
+    if dist.is_writer():
+        click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,
+                       device=dist.device_for(ddp) if ddp.distributed else None,
                        log=lambda line: click.echo(f"[{run_name}] {line}", err=True))
+    if not dist.is_writer():  # rank 0 writes the run
+        return
     with atomic_dir(out) as tmp:
         atomic_torch_save(tmp / layout.RUN_MODEL, result["checkpoint"])
-        atomic_write_json(tmp / layout.RUN_CONFIG, {**result["config"], "threads": threads})
+        atomic_write_json(tmp / layout.RUN_CONFIG, {**result["config"], **keyed, "threads": threads})
     atomic_write_text(history, history_csv(result["history"]))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from pipeline.distributed import global_sum
+
 
 def pseudo_label(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
     """Eq. 4: per pixel, the argmax of the more confident branch (higher max softmax).
@@ -26,8 +28,9 @@ def dice_loss(logits: torch.Tensor, label: torch.Tensor, eps: float = 1.0) -> to
     prob = logits.softmax(dim=1)
     onehot = F.one_hot(label, n).permute(0, 3, 1, 2).to(prob.dtype)
     dims = (0, 2, 3)
-    inter = (prob * onehot).sum(dims)
-    dice = 2 * inter / (prob.sum(dims) + onehot.sum(dims) + eps)
+    # Under several processes the sums run over the global batch (a ratio of sums is not a mean of shards).
+    inter, total = global_sum((prob * onehot).sum(dims)), global_sum(prob.sum(dims) + onehot.sum(dims))
+    dice = 2 * inter / (total + eps)
     return 1.0 - dice.mean()
 
 

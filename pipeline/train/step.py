@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from pipeline import distributed as dist
 from pipeline.losses.csc import csc_loss
 from pipeline.train.inputs import model_inputs
 from pipeline.weighting.base import Weighting
@@ -53,8 +54,19 @@ def fusion_step(fusion: nn.Module, loss_fn: LossFn, optimizer: torch.optim.Optim
     loss = loss_fn(fusion, fused, ir_in, vis_in)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    dist.average_gradients(_optimised(optimizer))  # several processes: the global batch's gradient
     optimizer.step()
-    return {"loss_fus": loss.item(), "loss_total": loss.item()}
+    value = _global_means(loss_fus=loss.item())["loss_fus"]
+    return {"loss_fus": value, "loss_total": value}
+
+
+def _optimised(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def _global_means(**values: float) -> dict[str, float]:
+    """Loss values as means over the processes (equal shards: the global batch's mean); as given with one."""
+    return dist.all_reduce_mean(values) if dist.initialized() else values
 
 
 def joint_step(fusion: nn.Module, head: nn.Module, segmenter: nn.Module, weighting: Weighting, loss_fn: LossFn,
@@ -71,30 +83,37 @@ def joint_step(fusion: nn.Module, head: nn.Module, segmenter: nn.Module, weighti
     l_csc = csc_loss(head(features, size), segmenter(fused))
     optimizer.zero_grad(set_to_none=True)
     row: dict = {}
+    # The weighting sees the global batch's losses (the processes' means: their shards are equal).
+    losses = _global_means(loss_fus=l_fus.item(), loss_csc=l_csc.item())
     if task_gradients:
         # Two backward passes instead of one: g_fus over F alone (autograd.grad, graph
         # retained), then L_csc's backward fills F, H and S; the weighted sum of the two is
         # exactly the gradient of c_fus L_fus + c_csc L_csc, so nothing is recomputed.
         shared = [p for p in fusion.parameters() if p.requires_grad]
         g_fus = torch.autograd.grad(l_fus, shared, retain_graph=True, allow_unused=True)
-        g_fus = [torch.zeros_like(p) if g is None else g for p, g in zip(shared, g_fus)]
+        g_fus = dist.average_tensors([torch.zeros_like(p) if g is None else g for p, g in zip(shared, g_fus)])
         l_csc.backward()
-        g_csc = [torch.zeros_like(p) if p.grad is None else p.grad for p in shared]
+        g_csc = dist.average_tensors([torch.zeros_like(p) if p.grad is None else p.grad for p in shared])
         row.update(projection_stats(g_fus, g_csc))
-        c_fus, c_csc = weighting.coefficients(l_fus.item(), l_csc.item(), row["grad_norm_fus"], row["grad_norm_csc"])
+        c_fus, c_csc = weighting.coefficients(losses["loss_fus"], losses["loss_csc"], row["grad_norm_fus"],
+                                              row["grad_norm_csc"])
         for p, gf, gc in zip(shared, g_fus, g_csc):
             p.grad = c_fus * gf + c_csc * gc
-        for module in (head, segmenter):
-            for p in module.parameters():
-                if p.grad is not None:
-                    p.grad.mul_(c_csc)
+        branches = [p for module in (head, segmenter) for p in module.parameters()]
+        dist.average_gradients(branches)
+        for p in branches:
+            if p.grad is not None:
+                p.grad.mul_(c_csc)
+        averaged = set(map(id, shared + branches))
     else:
-        c_fus, c_csc = weighting.coefficients(l_fus.item(), l_csc.item())
+        c_fus, c_csc = weighting.coefficients(losses["loss_fus"], losses["loss_csc"])
         (c_fus * l_fus + c_csc * l_csc).backward()
+        averaged = set()
     extra = weighting.parameter_loss(l_fus, l_csc)
     if extra is not None:
         extra.backward()
+    dist.average_gradients([p for p in _optimised(optimizer) if id(p) not in averaged])
     optimizer.step()
-    row.update(loss_fus=l_fus.item(), loss_csc=l_csc.item(), loss_total=c_fus * l_fus.item() + c_csc * l_csc.item(),
-               w_csc=c_csc / c_fus)
+    l_f, l_c = losses["loss_fus"], losses["loss_csc"]
+    row.update(loss_fus=l_f, loss_csc=l_c, loss_total=c_fus * l_f + c_csc * l_c, w_csc=c_csc / c_fus)
     return row

@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 
 import torch
 
+from pipeline import distributed as dist
 from pipeline.train.checkpoint import load_resume_state, resume_path, save_resume_state
 from pipeline.train.config import TrainConfig
 from pipeline.train.progress import progress_line
@@ -32,10 +33,17 @@ class Trainer:
     def __init__(self, config: TrainConfig, strategy: Strategy, device: str | torch.device | None = None,
                  log: Callable[[str], None] | None = None):
         strategy.check(config)
+        if dist.initialized() and config.batch % dist.world_size() != 0:
+            raise ValueError(f"train.batch={config.batch} does not split over {dist.world_size()} processes: "
+                             "choose a batch that the process count divides (each takes an equal share)")
         self.config = config
         self.strategy = strategy.to(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+        for module in strategy.modules().values():  # several processes: BatchNorm on the global batch
+            if any(True for _ in module.parameters()):
+                dist.sync_batchnorm(module)
         self.device = self.strategy.device
-        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.log = log if dist.is_writer() else (lambda line: None)
         params = [p for module in strategy.modules().values() for p in module.parameters()]
         self.optimizer = torch.optim.Adam(params, lr=config.lr)
         self.selection = create_selection(config.selection, config.patience)
@@ -88,8 +96,8 @@ class Trainer:
             module.train()
         self.strategy.begin_epoch(stage, self.history)
         steps: list[dict] = []
-        for batch in batches:
-            steps.append(self.strategy.step(batch, stage, self.optimizer, self.config))
+        for batch in batches:  # several processes: each steps on its share of the same global batch
+            steps.append(self.strategy.step(dist.shard_batch(batch), stage, self.optimizer, self.config))
             if self.config.max_steps_per_epoch and len(steps) >= self.config.max_steps_per_epoch:
                 break
         if not steps:
@@ -128,8 +136,9 @@ class Trainer:
             if schedule.next_stage(self.history) != row["stage"]:
                 self.selection.restart()  # the next epoch is stage II: select among its epochs only
             self.log(progress_line(row, self.config.epochs, time.perf_counter() - start))
-            if checkpoint is not None:
+            if checkpoint is not None and dist.is_writer():
                 self.save(checkpoint)
+            dist.barrier()  # no rank runs ahead of the checkpoint it would resume from
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1)
         state_dict, best_epoch = self.selection.selected(self.strategy.fusion, len(self.history))
