@@ -236,8 +236,15 @@ def cuda_peak_memory_mb(model: nn.Module, channels: int, size: int = 256) -> flo
 FRAMEWORK_CHANNELS = {"original": 1, "ssvif": 3}
 
 
+NOT_MEASURED = "n/a"  # the CUDA allocator's peak off a GPU
+
+
 def model_efficiency(model: nn.Module, channels: int, size: int = 256, device: str = "cpu") -> dict:
-    """Parameters, MACs and peak live-tensor memory of one model at size x size, rounded for JSON."""
+    """Parameters, MACs and peak memory of one model at size x size, rounded for JSON.
+
+    mem_MB: the live-tensor tracker (any device); cuda_mem_MB: the CUDA allocator's peak
+    (``torch.cuda.max_memory_allocated``) on a CUDA device, "n/a" elsewhere.
+    """
     params = count_parameters(model)
     macs = count_macs(model, channels, size)
     return {
@@ -246,6 +253,7 @@ def model_efficiency(model: nn.Module, channels: int, size: int = 256, device: s
         "macs": macs,
         "macs_G": round(macs / 1e9, 6),
         "mem_MB": round(peak_memory_mb(model, channels, size, device), 6),
+        "cuda_mem_MB": round(cuda_peak_memory_mb(model, channels, size), 6) if str(device).startswith("cuda") else NOT_MEASURED,
         "input": f"({size},{size},{channels})",
     }
 
@@ -267,6 +275,12 @@ def efficiency_table(widths: dict[str, dict], size: int = 256, device: str = "cp
     return table
 
 
+CUDA_MEMORY_MEASURE = (
+    "cuda_mem_MB: torch.cuda.max_memory_allocated over the same inference pass (peak stats reset after the "
+    "model and inputs are on the GPU, so they count), MB = 2^20 bytes; includes the caching allocator's 512-byte "
+    "rounding and the workspaces kernels allocate through it (cuBLAS, cuDNN), not the CUDA context; the most likely "
+    "reading of the paper's 'Mem (MB)' (a GPU measurement); 'n/a' when the stage runs without a GPU"
+)
 MEMORY_MEASURE = (
     "peak bytes of live tensor storages (parameters, buffers, inputs, activations) during one "
     "inference forward pass under torch.no_grad(), batch 1, tracked by a TorchDispatchMode; "

@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.report.run_match import find_run
 from pipeline.report.spec import FUSION_METRICS, TABLES, TableSpec
 
-EFFICIENCY_KEYS = ("params_M", "macs_G", "mem_MB")
+EFFICIENCY_KEYS = ("params_M", "macs_G", "mem_MB", "cuda_mem_MB")
 
 
 @dataclass(frozen=True)
