@@ -71,7 +71,7 @@ def _inputs(shapes: dict, device, seed=0) -> dict:
 
 
 def train_unit(params, model, framework, stage, crop, batch, checkpointing, device="cpu") -> Unit:
-    """A step of the project's trainer (SSVIFTrainer._step_stage_one / _step_stage_two)."""
+    """A step of the project's trainer (its strategy's step in stage I or II)."""
     from pipeline.train.run import RunSettings, build_trainer
 
     p = params["paper"]
@@ -87,11 +87,12 @@ def train_unit(params, model, framework, stage, crop, batch, checkpointing, devi
                         loss=params["loss"], weightings=params["weightings"], weighting="gdwa")
     torch.manual_seed(0)
     trainer = build_trainer(s, device=device, log=lambda _: None)
-    if trainer.weighting is not None:
-        trainer.weighting.begin_epoch([], [])
+    trainer.strategy.begin_epoch(stage, [])
     inputs = _inputs({"ir": (batch, 1, crop, crop), "vis": (batch, 3, crop, crop)}, device)
-    step = trainer._step_stage_two if stage == 2 else trainer._step_stage_one
-    return Unit(lambda: step(inputs), list(trainer._modules().values()), trainer.optimizer, inputs)
+
+    def step():
+        trainer.strategy.step(inputs, stage, trainer.optimizer, trainer.config)
+    return Unit(step, list(trainer.strategy.modules().values()), trainer.optimizer, inputs)
 
 
 def segment_unit(params, crop, batch, device="cpu") -> Unit:

@@ -38,14 +38,14 @@ def time_steps(params, profile, model, weighting, stats, crop, batch, steps) -> 
     from pipeline.train.run import build_trainer
 
     trainer = build_trainer(_settings(params, profile, model, weighting, crop, batch), device="cpu", log=lambda _: None)
-    trainer.config = replace(trainer.config, gradient_stats=stats)
-    trainer.weighting.begin_epoch([], [])
+    config = replace(trainer.config, gradient_stats=stats)
+    trainer.strategy.begin_epoch(2, [])
     g = torch.Generator().manual_seed(0)
     batch_ = {"ir": torch.rand(batch, 1, crop, crop, generator=g), "vis": torch.rand(batch, 3, crop, crop, generator=g)}
     times = []
     for i in range(steps + 1):
         start = time.perf_counter()
-        trainer._step_stage_two(batch_)
+        trainer.strategy.step(batch_, 2, trainer.optimizer, config)
         if i:
             times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2]

@@ -16,6 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+# The process's umask, read once at import (reading it means setting it, which is not thread-safe).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temp file in the same directory."""
@@ -70,6 +74,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     try:
+        # mkdtemp makes the folder private (0700); the output gets the mode a plain mkdir would give it.
+        os.chmod(tmp, 0o777 & ~_UMASK)
         yield tmp
         if path.exists():
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()

@@ -35,9 +35,19 @@ class ParamsError(click.ClickException, ValueError):
     A click exception, so a stage stops with the message alone (no traceback)."""
 
 
+def project_root() -> Path:
+    """The DVC project a stage runs in: DVC_ROOT, except inside an experiment's temporary workspace.
+
+    DVC 3.67 sets DVC_ROOT of a queued experiment's stages to the parent workspace although they run in
+    ``<workspace>/.dvc/tmp/exps/.../``, which holds the experiment's own params.yaml (its ``-S`` values).
+    """
+    root, here = Path(os.environ.get("DVC_ROOT", ".")).resolve(), Path.cwd().resolve()
+    return here if (root / ".dvc") in here.parents else root
+
+
 def params_path() -> Path:
-    """params.yaml of the DVC project the stage runs in (DVC sets DVC_ROOT)."""
-    return Path(os.environ.get("DVC_ROOT", ".")) / "params.yaml"
+    """params.yaml of the DVC project the stage runs in (see :func:`project_root`)."""
+    return project_root() / "params.yaml"
 
 
 def _choice(value: Any, key: str, valid: tuple[str, ...]) -> str:
@@ -76,6 +86,11 @@ def validate(params: dict) -> dict:
             _choice(run.get("weighting"), f"{key}.weighting", WEIGHTINGS)
     for rule in get(params, "methods.rules"):
         _choice(rule, "methods.rules[]", RULES)
+    from pipeline.seeds import validate as seed_problems
+
+    problems = seed_problems(params)
+    if problems:
+        raise ParamsError("params.yaml: " + "; ".join(problems) + ".")
     return params
 
 

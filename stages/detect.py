@@ -8,12 +8,15 @@ Starts from the weights in --init (weights@detector), trains on the train split,
 scores the test split of the seeded 8:1:1 split, overall and per imaging condition. Ultralytics
 runs offline with its settings under <work>/ultralytics; the run resumes from
 <work>/<M>-m3fd-<digest>/ after an interruption.
+
+With params `<profile>.gpus: N` > 1 on a CUDA machine, training gets the device list "0,...,N-1"
+and Ultralytics runs its own DDP over those GPUs; on the CPU, and with N = 1, nothing changes.
 """
 from __future__ import annotations
 
 import click
 
-PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.detect"]
+PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.gpus", "{profile}.detect"]
 N_PREDICTIONS = 4  # test images drawn for the qualitative figure (the first stems, sorted)
 
 
@@ -33,7 +36,8 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     import json
     from pathlib import Path
 
-    from stages._params import get, load_params, profile_section
+    from pipeline.seeds import split_seeded
+    from stages._params import ParamsError, get, load_params, profile_section
     from stages._runtime import pin_threads
 
     params = load_params()
@@ -43,6 +47,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     configure_offline(Path(work_root) / "ultralytics")  # before anything imports Ultralytics
     import torch
 
+    from pipeline import distributed as dist
     from pipeline.atomic import atomic_dir, atomic_write_json
     from pipeline.data.layout import pair_paths
     from pipeline.data.registry import DATASETS
@@ -52,7 +57,11 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     from pipeline.downstream.starting_point import detector_init, read_info, summary
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
 
-    det, seed = profile_section(params, "detect"), int(get(params, "seed"))
+    det, seed = profile_section(params, "detect"), split_seeded(method, get(params, "seed"))[1]
+    try:
+        gpus = dist.check_gpus(profile_section(params, "gpus"), params["profile"])
+    except ValueError as err:
+        raise ParamsError(str(err)) from err
     spec = DATASETS["m3fd"]
     stems = json.loads(Path(split_file).read_text())
     items = {}
@@ -67,25 +76,28 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
                           workers=det["workers"], seed=seed, extra=dict(det.get("extra") or {}))
     inputs = files_digest([p for rows in items.values() for _, image, xml in rows for p in (image, xml)]
                           + ([Path(cfg.init)] if Path(cfg.init).is_file() else []))
-    work = work_dir(work_root, f"{method}-m3fd", config_digest({"detect": det, "seed": seed, "threads": threads},
-                                                               inputs))
     device = "0" if torch.cuda.is_available() else "cpu"
+    training_device = yd.train_device(device, gpus)
+    # Keyed only when several GPUs train: a default run keeps the work directory it had before.
+    keyed = {"gpus": gpus} if training_device != device else {}
+    work = work_dir(work_root, f"{method}-m3fd", config_digest({"detect": det, "seed": seed, "threads": threads,
+                                                                **keyed}, inputs))
     # Ultralytics' AMP check loads yolo26n.pt: AMP only on CUDA with those weights present locally.
     amp = device != "cpu" and amp_check_weights().is_file()
     click.echo(f"detect: {method}: {', '.join(f'{k} {len(v)}' for k, v in items.items())}; init {cfg.init}; "
-               f"device {device}; amp {amp}; work {work}")
+               f"device {training_device}; amp {amp}; work {work}")
 
     conditions = json.loads(Path(conditions_file).read_text())["conditions"]
     by_stem = {row[0]: row for row in items["test"]}
     subsets = {f"test_{c}": [by_stem[s] for s in group]
                for c, group in group_by_condition(stems["test"], conditions).items()}
     data_yaml = yd.build_yolo_dataset(work / "dataset", {**items, **subsets}, spec.classes)
-    best = yd.train(data_yaml, work, cfg, device, amp, log=click.echo)
+    best = yd.train(data_yaml, work, cfg, training_device, amp, log=click.echo)
     scores = yd.evaluate(best, data_yaml, work, cfg, device, spec.classes)
     scores["by_condition"] = {name.removeprefix("test_"): {"images": len(rows), **yd.evaluate(
         best, data_yaml, work, cfg, device, spec.classes, split=name)} for name, rows in subsets.items()}
     atomic_write_json(out, {**round_floats(scores), "method": method, "init": init, "amp": amp, "threads": threads,
-                            "epochs": cfg.epochs, "imgsz": cfg.imgsz, "test_images": len(stems["test"])})
+                            "epochs": cfg.epochs, "imgsz": cfg.imgsz, "test_images": len(stems["test"]), **keyed})
     drawn = yd.draw_predictions(best, [image for _, image, _ in items["test"][:N_PREDICTIONS]], cfg, device, spec.classes)
     with atomic_dir(predictions) as tmp:
         for stem, png in drawn.items():

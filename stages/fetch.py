@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import click
 
+from pipeline import layout
+from pipeline.data.registry import DATASETS
+
 PARAMS = ["profile", "seed", "data.source", "data.local.{dataset}", "data.allow_unofficial_mirror",
           "{profile}.synthetic.{dataset}", "{profile}.threads"]
 
 
 @click.command()
-@click.option("--dataset", required=True, type=click.Choice(["msrs", "fmb", "m3fd"]))
+@click.option("--dataset", required=True, type=click.Choice(list(DATASETS)))
 @click.option("--out", required=True, type=click.Path(), help="data/raw/<dataset>")
 @click.option("--conditions", "conditions_out", required=True, type=click.Path(dir_okay=False),
               help="data/conditions/<dataset>.json: day/night/fog of every stem, where known")
-@click.option("--downloads", default="data/work/downloads", show_default=True, type=click.Path(),
+@click.option("--downloads", default=layout.DOWNLOADS, show_default=True, type=click.Path(),
               help="cache of downloaded archives (not a DVC output: partial downloads resume)")
 @click.option("--base-url", envvar="SSVIF_DOWNLOAD_BASE", default=None, help="mirror serving <URL>/<archive name>")
 def main(dataset: str, out: str, conditions_out: str, downloads: str, base_url: str | None) -> None:

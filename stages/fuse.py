@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from pipeline.data.registry import DATASETS
+
 PARAMS = ["runs.{run}", "{profile}.threads"]
 
 
@@ -28,7 +30,8 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
 
     doc = json.loads(split.read_text())
     if doc.get("dataset") != dataset:
-        raise click.UsageError(f"{split} is the split of {doc.get('dataset')!r}, expected {dataset!r}")
+        raise click.ClickException(f"{split} is the split of {doc.get('dataset')!r}, not of {dataset!r}: "
+                                   f"pass the split file of {dataset!r} with --split (as dvc.yaml does)")
     pairs = split_pairs(get_dataset(dataset), raw, doc)
     with atomic_dir(out) as tmp:
         fuse_pairs(model, channels, pairs, tmp, log=log)
@@ -36,7 +39,7 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
 
 @click.command()
 @click.option("--run", "run_name", required=True)
-@click.option("--dataset", type=click.Choice(["msrs", "fmb", "m3fd"]), default=None,
+@click.option("--dataset", type=click.Choice(list(DATASETS)), default=None,
               help="dataset to fuse (default: the run's training dataset)")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--raw", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
@@ -52,7 +55,9 @@ def main(run_name, dataset, model_path, raw, split, out) -> None:
     from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import load_fusion_checkpoint
 
-    run = get(params, f"runs.{run_name}")
+    from pipeline.seeds import split_seeded
+
+    run = get(params, f"runs.{split_seeded(run_name, params['seed'])[0]}")  # <run>-s<seed>: that seed's model
     click.echo(f"[fuse {run_name}] {threads} thread(s)", err=True)
     deterministic_kernels()
     model, channels = load_fusion_checkpoint(model_path)

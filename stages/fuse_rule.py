@@ -12,13 +12,16 @@ import json
 
 import click
 
+from pipeline.data.registry import DATASETS
+from pipeline.fusion_rule_names import RULE_NAMES
+
 # A rule has no numbers: it depends on params.yaml only through its name, given on the command line.
 PARAMS: list[str] = ["{profile}.threads"]
 
 
 @click.command()
-@click.option("--rule", required=True, type=click.Choice(["max", "mean", "visible", "infrared"]))
-@click.option("--dataset", required=True, type=click.Choice(["msrs", "fmb", "m3fd"]))
+@click.option("--rule", required=True, type=click.Choice(RULE_NAMES))
+@click.option("--dataset", required=True, type=click.Choice(list(DATASETS)))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False), help="data/raw/<dataset>")
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(), help="data/fused/<rule>/<dataset>")

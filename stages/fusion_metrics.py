@@ -14,13 +14,15 @@ from pathlib import Path
 
 import click
 
+from stages._params import RUN_DATASETS
+
 # The metric definitions are fixed by the reference, not tuned: only the thread count.
 PARAMS: list[str] = ["{profile}.threads"]
 
 
 @click.command()
 @click.option("--method", required=True, help="run, rule or external method name (for messages)")
-@click.option("--dataset", required=True, type=click.Choice(["msrs", "fmb"]))
+@click.option("--dataset", required=True, type=click.Choice(RUN_DATASETS))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False), help="data/raw/<dataset>")
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False), help="data/fused/<method>/<dataset>")

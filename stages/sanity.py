@@ -12,15 +12,17 @@ from pathlib import Path
 
 import click
 
+from pipeline import layout
+
 # `weighting`: the headline run trains with it, and the weighting comparison is named after it.
 PARAMS = ["data.source", "runs", "methods", "weighting"]
 
 
-def inputs(params: dict, metrics: str = "reports/metrics") -> list[str]:
+def inputs(params: dict, metrics: str = layout.METRICS) -> list[str]:
     """The exact metric files the stage reads (the DAG generator's deps), derived from params."""
     from pipeline.report.sanity import required_files
 
-    return [f"{metrics}/{rel}" for rel in required_files(params)]
+    return [layout.in_metrics(rel, metrics) for rel in required_files(params)]
 
 
 def _reader(root: Path):

@@ -9,18 +9,26 @@ Starts from the weights in --init (weights@segmenter-<dataset>), trains on the f
 with the dataset's labels, selects on the validation split, scores the test split, overall and per
 imaging condition (--conditions). Also writes the confusion matrix beside --out (``-confusion.csv``
 and ``-confusion.png``, or the paths given). Resumes from <work>/<M>-<d>-<digest>/.
+
+With params `<profile>.gpus: N` > 1 the command starts itself again as N processes under torchrun
+(`python -m torch.distributed.run --standalone --nproc_per_node N -m stages.segment ...`, which
+can also be run by hand): DDP, one GPU per process (NCCL; gloo processes on a CPU-only machine);
+rank 0 alone scores the test split and writes. `<profile>.segment.bf16: true` trains under bf16
+autocast on CUDA (a no-op on the CPU). Both change the numbers, so both are off by default.
 """
 from __future__ import annotations
 
 import click
 
-PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.segment"]
+from stages._params import RUN_DATASETS
+
+PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.gpus", "{profile}.segment"]
 N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first stems, sorted)
 
 
 @click.command()
 @click.option("--method", required=True)
-@click.option("--dataset", required=True, type=click.Choice(["fmb", "msrs"]))
+@click.option("--dataset", required=True, type=click.Choice(RUN_DATASETS))
 @click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
@@ -38,12 +46,24 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     import json
     from pathlib import Path
 
-    from stages._params import get, load_params, profile_section
+    from pipeline.seeds import split_seeded
+    from stages._params import ParamsError, get, load_params, profile_section
     from stages._runtime import pin_threads
 
     params = load_params()
     threads = pin_threads(params)
     import torch
+
+    from pipeline import distributed as dist
+
+    try:
+        gpus = dist.check_gpus(profile_section(params, "gpus"), params["profile"])
+    except ValueError as err:
+        raise ParamsError(str(err)) from err
+    if gpus > 1 and not dist.under_launcher():  # N processes under torchrun, each running this command
+        raise SystemExit(dist.relaunch(gpus, "stages.segment", dist.cli_args(click.get_current_context())))
+    ddp = click.get_current_context().with_resource(dist.process_group())  # nothing with one process
+    echo = click.echo if dist.is_writer() else (lambda *_: None)
 
     from pipeline.atomic import atomic_dir, atomic_write_bytes, atomic_write_json, atomic_write_text
     from pipeline.data.io import read_label
@@ -57,7 +77,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
     from pipeline.metrics.segmentation import iou_report
 
-    seg, seed = profile_section(params, "segment"), int(get(params, "seed"))
+    seg, seed = profile_section(params, "segment"), split_seeded(method, get(params, "seed"))[1]
     spec = DATASETS[dataset]
     stems = json.loads(Path(split_file).read_text())
     pairs = {}
@@ -74,20 +94,27 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     init = summary(read_info(init_dir))
     init_files = sorted(start.glob("*")) if start else []
     inputs = files_digest([p for part in ("train", "val", "test") for pair in pairs[part] for p in pair] + init_files)
-    digest = config_digest({"segment": seg, "seed": seed, "dataset": dataset, "threads": threads}, inputs)
+    bf16 = bool(seg.get("bf16", False))
+    # Off by default, so keyed only when on: a default run keeps the work directory it had before.
+    keyed = {**({"bf16": True} if bf16 else {}), **({"world_size": ddp.world_size} if ddp.distributed else {})}
+    digest = config_digest({"segment": {k: v for k, v in seg.items() if k != "bf16"}, "seed": seed,
+                            "dataset": dataset, "threads": threads, **keyed}, inputs)
     work = work_dir(work_root, f"{method}-{dataset}", digest)
-    click.echo(f"segment: {method} on {dataset}: {', '.join(f'{k} {len(v)}' for k, v in pairs.items())}; work {work}")
+    echo(f"segment: {method} on {dataset}: {', '.join(f'{k} {len(v)}' for k, v in pairs.items())}; work {work}")
 
     torch.manual_seed(seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = dist.device_for(ddp) if ddp.distributed else "cuda" if torch.cuda.is_available() else "cpu"
     model = FusedImageSegmenter(spec.num_classes, **seg["encoder"])
     if start is not None:
         loaded = load_local_checkpoint(model, start)
-        click.echo(f"segment: initialised from {init_dir} ({init['source']}): {loaded['loaded']} tensors, "
-                   f"{len(loaded['skipped'])} skipped")
+        echo(f"segment: initialised from {init_dir} ({init['source']}): {loaded['loaded']} tensors, "
+             f"{len(loaded['skipped'])} skipped")
     model.to(device)
     samples = {k: SegmentationSamples(v, read_label, spec.num_classes) for k, v in pairs.items()}
-    best_state, history = finetune(model, samples["train"], samples["val"], spec.classes, cfg, work, log=click.echo)
+    best_state, history = finetune(model, samples["train"], samples["val"], spec.classes, cfg, work, log=echo,
+                                   bf16=bf16)
+    if not dist.is_writer():  # rank 0 scores the test split and writes
+        return
     model.load_state_dict(best_state)
 
     shown = {}
@@ -102,7 +129,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     best_epoch = max(history, key=lambda h: (h["val_mIoU"], -h["epoch"]))["epoch"]
     atomic_write_json(out, {**so.round_floats(report), "method": method, "dataset": dataset, "init": init, "threads": threads,
                             "test_images": len(stems["test"]), "epochs_trained": len(history),
-                            "best_epoch": best_epoch, "history": history})
+                            "best_epoch": best_epoch, "history": history, **keyed})
     stem = str(Path(out).with_suffix(""))
     atomic_write_text(confusion_csv or f"{stem}-confusion.csv", so.confusion_csv(matrix, spec.classes))
     atomic_write_bytes(confusion_png or f"{stem}-confusion.png",

@@ -7,15 +7,15 @@ M3FD gets a seeded `split.m3fd_fractions` train/val/test split (rule in pipeline
 """
 from __future__ import annotations
 
-import sys
-
 import click
+
+from pipeline.data.registry import DATASETS
 
 PARAMS = ["seed", "split"]
 
 
 @click.command()
-@click.option("--dataset", required=True, type=click.Choice(["msrs", "fmb", "m3fd"]))
+@click.option("--dataset", required=True, type=click.Choice(list(DATASETS)))
 @click.option("--raw", required=True, type=click.Path(), help="data/raw/<dataset>")
 @click.option("--out", required=True, type=click.Path(), help="data/splits/<dataset>.json")
 def main(dataset: str, raw: str, out: str) -> None:
@@ -31,8 +31,8 @@ def main(dataset: str, raw: str, out: str) -> None:
     try:
         stems = list_stems(spec, raw)  # fetch validated every file; pairing is re-checked here
     except DatasetError as error:
-        click.echo(f"split {dataset} failed: {error}", err=True)
-        sys.exit(1)
+        raise click.ClickException(f"split {dataset} failed: {error}; rerun `dvc repro fetch@{dataset}` "
+                                   f"to rebuild {raw}") from error
     split = make_split(spec, stems, int(params["seed"]), float(get(params, "split.val_fraction")),
                        tuple(get(params, "split.m3fd_fractions")))
     atomic_write_json(out, split)

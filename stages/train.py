@@ -12,9 +12,7 @@ from pathlib import Path
 
 import click
 
-PARAMS = ["profile", "seed", "runs.{run}", "loss", "weightings", "weighting", "{profile}.train",
-          "{profile}.original", "{profile}.segformer", "{profile}.models", "{profile}.threads"]
-
+from pipeline import layout
 
 def params_for(run_name: str, run: dict) -> list[str]:
     """The params keys run `run_name` reads (cheap: the DAG generator calls it)."""
@@ -26,13 +24,14 @@ def params_for(run_name: str, run: dict) -> list[str]:
     return keys + (["weighting"] if run.get("headline") else [])
 
 
-def settings(params: dict, run_name: str):
-    """RunSettings of `run_name` from params (also used by tests and benchmarks)."""
+def settings(params: dict, run_name: str, seed: int | None = None):
+    """RunSettings of `run_name` from params (also used by tests and benchmarks); `seed` defaults to params `seed`."""
     from pipeline.train.run import RunSettings
     from stages._params import get, profile_section, run_weighting
 
     run = get(params, f"runs.{run_name}")
-    common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=int(params["seed"]))
+    seed = int(params["seed"] if seed is None else seed)
+    common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=seed)
     if run["framework"] == "original":
         return RunSettings(train=profile_section(params, "original"), **common)
     return RunSettings(train=profile_section(params, "train"), segformer=profile_section(params, "segformer"),
@@ -41,42 +40,41 @@ def settings(params: dict, run_name: str):
 
 
 @click.command()
-@click.option("--run", "run_name", required=True, help="a run name of params.yaml `runs`")
+@click.option("--run", "run_name", required=True,
+              help="a run name of params.yaml `runs`; `<run>-s<seed>` trains it with that seed (pipeline.seeds)")
 @click.option("--raw", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
 @click.option("--split", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--history", type=click.Path(path_type=Path), required=True)
-@click.option("--work", type=click.Path(path_type=Path), default=Path("data/work/train"), show_default=True)
+@click.option("--work", type=click.Path(path_type=Path), default=Path(layout.work_dir("train")), show_default=True)
 def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
-    import io
-
     from stages._params import load_params
     from stages._runtime import pin_threads
 
     params = load_params()
     threads = pin_threads(params)
-    import torch
-
-    from pipeline.atomic import atomic_dir, atomic_write_json, atomic_write_text
+    from pipeline.atomic import atomic_dir, atomic_torch_save, atomic_write_json, atomic_write_text
     from pipeline.data.registry import get_dataset
     from pipeline.train.history import history_csv
     from pipeline.train.determinism import deterministic_kernels
     from pipeline.train.run import train_run
 
-    s = settings(params, run_name)
+    from pipeline.seeds import split_seeded
+
+    s = settings(params, *split_seeded(run_name, params["seed"]))
     split_doc = json.loads(split.read_text())
     if split_doc.get("dataset") != s.run["dataset"]:
-        raise click.UsageError(f"{split} is the split of {split_doc.get('dataset')!r}, run {run_name} trains on {s.run['dataset']!r}")
+        raise click.ClickException(
+            f"{split} is the split of {split_doc.get('dataset')!r}, but params.yaml runs.{s.name}.dataset is "
+            f"{s.run['dataset']!r}: pass --split {layout.split_file(s.run['dataset'])} (as dvc.yaml does)")
     deterministic_kernels()
     work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True))}"
     click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,
                        log=lambda line: click.echo(f"[{run_name}] {line}", err=True))
     with atomic_dir(out) as tmp:
-        buf = io.BytesIO()
-        torch.save(result["checkpoint"], buf)
-        (tmp / "model.pt").write_bytes(buf.getvalue())
-        atomic_write_json(tmp / "config.json", {**result["config"], "threads": threads})
+        atomic_torch_save(tmp / layout.RUN_MODEL, result["checkpoint"])
+        atomic_write_json(tmp / layout.RUN_CONFIG, {**result["config"], "threads": threads})
     atomic_write_text(history, history_csv(result["history"]))
 
 

@@ -17,24 +17,27 @@ from pathlib import Path
 
 import click
 
+from pipeline import layout
+from pipeline.data.registry import DATASETS
+from pipeline.downstream.starting_point import DETECTOR, SEGMENTER, TARGETS
+
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.weights.source"]
-TARGETS = ("segmenter", "detector")
 
 
 def params_for(name: str, item: dict) -> list[str]:
     """Params a target reads: the segmenter's architecture is the segment stage's encoder."""
     keys = PARAMS + [f"{{profile}}.weights.{item['target']}"]
-    return keys + (["{profile}.segment.encoder"] if item["target"] == "segmenter" else [])
+    return keys + (["{profile}.segment.encoder"] if item["target"] == SEGMENTER else [])
 
 
 @click.command()
 @click.option("--target", required=True, type=click.Choice(TARGETS))
-@click.option("--dataset", required=True, type=click.Choice(["fmb", "msrs", "m3fd"]))
+@click.option("--dataset", required=True, type=click.Choice(list(DATASETS)))
 @click.option("--raw", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--work", type=click.Path(path_type=Path), default=Path("data/work/weights"), show_default=True)
-@click.option("--downloads", type=click.Path(path_type=Path), default=Path("data/work/downloads"), show_default=True)
+@click.option("--work", type=click.Path(path_type=Path), default=Path(layout.work_dir("weights")), show_default=True)
+@click.option("--downloads", type=click.Path(path_type=Path), default=Path(layout.DOWNLOADS), show_default=True)
 @click.option("--base-url", envvar="SSVIF_WEIGHTS_BASE", default=None, help="mirror serving <URL>/<file name>")
 def main(target, dataset, raw, split_file, out, work, downloads, base_url):
     from stages._params import ParamsError, load_params, profile_section
@@ -43,8 +46,10 @@ def main(target, dataset, raw, split_file, out, work, downloads, base_url):
     params = load_params()
     threads = pin_threads(params)
     source = profile_section(params, "weights.source")
-    if (target == "detector") != (dataset == "m3fd"):
-        raise click.UsageError("the detector starts from M3FD, a segmenter from fmb or msrs")
+    if (target == DETECTOR) != (DATASETS[dataset].task == "detection"):
+        valid = [n for n, s in DATASETS.items() if (s.task == "detection") == (target == DETECTOR)]
+        raise click.ClickException(f"--dataset {dataset}: a {target} starts from {' or '.join(valid)}; "
+                                   f"pass --dataset {valid[0]} (as dvc.yaml does)")
     import json
 
     from pipeline.atomic import atomic_dir, atomic_write_json
@@ -61,7 +66,7 @@ def main(target, dataset, raw, split_file, out, work, downloads, base_url):
     click.echo(f"weights {target}-{dataset}: source {source}; {threads} thread(s)")
     try:
         with atomic_dir(out) as tmp:
-            if target == "segmenter":
+            if target == SEGMENTER:
                 info = ws.segmenter(source, spec, raw, split, tmp, cfg, profile_section(params, "segment.encoder"),
                                     int(params["seed"]), work, downloads, base_url, log=click.echo)
             else:

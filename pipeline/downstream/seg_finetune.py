@@ -5,9 +5,21 @@ Recipe: cross-entropy (ignore 255), AdamW; the encoder is frozen for the first
 with cosine annealing to 0 over the remaining epochs; the model with the best validation
 mIoU is kept; early stopping (``patience`` epochs without improvement) counts only after
 unfreezing, so the recipe's unfrozen phase always runs. Resumes from ``<work>/last.pt``.
+
+Under torchrun (several processes, :mod:`pipeline.distributed`) each step's global batch of
+``batch`` crops is the one a single process would draw (same order, same crops); every rank
+trains on its interleaved share through DistributedDataParallel, the loss is normalised by the
+global count of labelled pixels, and the decode head's BatchNorm sees the global batch, so the
+averaged gradient is the single-process gradient up to float rounding. Dropout and drop-path
+masks are drawn per rank. Validation is sharded over the ranks and the confusion matrices are
+summed (exact integers); only rank 0 writes checkpoints. With one process none of this runs.
+
+``bf16``: the training forward under ``torch.autocast(dtype=bfloat16)`` on CUDA; a no-op on the
+CPU. Validation and test predictions stay in fp32.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,8 +27,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.nn import functional as F
 
+from pipeline import distributed as dist
 from pipeline.downstream.seg_data import IGNORE_INDEX, SegmentationSamples, random_crop
 from pipeline.downstream.workdir import load_checkpoint, save_checkpoint
 
@@ -93,8 +107,15 @@ def class_weights(train: SegmentationSamples, num_classes: int) -> torch.Tensor:
     return torch.tensor(weights / weights[share > 0].mean(), dtype=torch.float32)
 
 
+def _autocast(device: torch.device, bf16: bool):
+    """bf16 autocast on CUDA when asked; otherwise (and always on the CPU) no context at all."""
+    if bf16 and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def _train_epoch(model, train: SegmentationSamples, cfg: FinetuneConfig, epoch: int, optimizer,
-                 weight: torch.Tensor | None = None) -> float:
+                 weight: torch.Tensor | None = None, bf16: bool = False) -> float:
     device = next(model.parameters()).device
     # Order, crops, flips and dropout depend only on (seed, epoch): a resumed run repeats them exactly.
     generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
@@ -106,7 +127,9 @@ def _train_epoch(model, train: SegmentationSamples, cfg: FinetuneConfig, epoch: 
         crops = [random_crop(*train[i], cfg.crop, generator) for i in order[start:start + cfg.batch]]
         images = torch.stack([c[0] for c in crops]).to(device)
         labels = torch.stack([c[1] for c in crops]).to(device)
-        loss = F.cross_entropy(model(images), labels, weight=weight, ignore_index=IGNORE_INDEX)
+        with _autocast(images.device, bf16):
+            logits = model(images)
+        loss = F.cross_entropy(logits, labels, weight=weight, ignore_index=IGNORE_INDEX)
         if not torch.isfinite(loss):  # an all-ignore crop gives NaN: nothing to learn from it
             continue
         optimizer.zero_grad(set_to_none=True)
@@ -116,12 +139,72 @@ def _train_epoch(model, train: SegmentationSamples, cfg: FinetuneConfig, epoch: 
     return float(np.mean(losses)) if losses else float("nan")
 
 
+def _size_only(samples: SegmentationSamples, index: int, sizes: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-cost stand-ins of sample ``index``'s image and label (its size from the PNG header, no decoding)."""
+    if index not in sizes:
+        with Image.open(samples.pairs[index][0]) as im:
+            sizes[index] = (im.height, im.width)
+    h, w = sizes[index]
+    return torch.zeros(1, 1, 1).expand(3, h, w), torch.zeros(1, 1, dtype=torch.long).expand(h, w)
+
+
+def _train_epoch_ddp(net, train: SegmentationSamples, cfg: FinetuneConfig, epoch: int, optimizer,
+                     weight: torch.Tensor | None, bf16: bool, sizes: dict) -> float:
+    """One epoch under DDP (``net`` wraps the model): the single-process global batches, sharded."""
+    rank, world = dist.rank(), dist.world_size()
+    device = next(net.parameters()).device
+    generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+    torch.manual_seed(cfg.seed * 100_003 + epoch + 1_000_003 * rank)  # dropout: one stream per rank
+    net.train()
+    order = torch.randperm(len(train), generator=generator).tolist()
+    losses = []
+    for start in range(0, len(order), cfg.batch):
+        batch = order[start:start + cfg.batch]
+        if len(batch) < world:  # some rank would get no image: this short last batch is dropped on all
+            break
+        crops = []
+        for j, i in enumerate(batch):  # every rank makes every draw, in order: the crops of one process
+            if j % world == rank:
+                crops.append(random_crop(*train[i], cfg.crop, generator))
+            else:
+                random_crop(*_size_only(train, i, sizes), cfg.crop, generator)
+        images = torch.stack([c[0] for c in crops]).to(device)
+        labels = torch.stack([c[1] for c in crops]).to(device)
+        with _autocast(device, bf16):
+            logits = net(images)
+        total = F.cross_entropy(logits, labels, weight=weight, ignore_index=IGNORE_INDEX, reduction="sum")
+        valid = labels != IGNORE_INDEX
+        count = weight[labels[valid]].sum() if weight is not None else valid.sum()
+        # Global (loss sum, labelled-pixel weight): the mean of one process over the whole batch.
+        stats = dist.all_reduce_sum(torch.stack([total.detach().float(), count.float()]))
+        mean = stats[0] / stats[1]
+        optimizer.zero_grad(set_to_none=True)
+        if not torch.isfinite(mean):  # all crops of the batch unlabelled: no step (on every rank)
+            (total * 0.0).backward()  # keeps DDP's gradient reduction in step across the ranks
+            continue
+        # DDP averages over the ranks: scaling by world/global count gives the global mean's gradient.
+        (total * (world / stats[1])).backward()
+        optimizer.step()
+        losses.append(float(mean))
+    return float(np.mean(losses)) if losses else float("nan")
+
+
+def _val_confusion(model, samples: SegmentationSamples, num_classes: int) -> np.ndarray:
+    """Validation confusion matrix; under DDP each rank scores every world-th image and the sums add."""
+    if not dist.initialized():
+        return confusion(model, samples, num_classes)
+    part = torch.utils.data.Subset(samples, range(dist.rank(), len(samples), dist.world_size()))
+    device = next(model.parameters()).device
+    return dist.all_reduce_sum(torch.from_numpy(confusion(model, part, num_classes)).to(device)).cpu().numpy()
+
+
 def finetune(model, train: SegmentationSamples, val: SegmentationSamples, class_names, cfg: FinetuneConfig,
-             work: Path, log: Callable[[str], None] = print) -> tuple[dict, list[dict]]:
+             work: Path, log: Callable[[str], None] = print, bf16: bool = False) -> tuple[dict, list[dict]]:
     """Train ``model`` (a FusedImageSegmenter) and return (best state dict, per-epoch history).
 
     ``work`` holds ``last.pt`` (resume point, written after every epoch) and ``best.pt``.
-    A finished run is recognised and not retrained.
+    A finished run is recognised and not retrained. Inside a process group (torchrun) every rank
+    calls this; rank 0 alone writes, all return the same result.
     """
     if len(train) == 0 or len(val) == 0:
         raise ValueError(f"segmentation fine-tuning needs training and validation images (got {len(train)} and {len(val)}).")
@@ -130,6 +213,9 @@ def finetune(model, train: SegmentationSamples, val: SegmentationSamples, class_
     if state is not None and state["config"] != asdict(cfg):
         raise RuntimeError(f"{last} was written with another configuration; delete {work} to restart.")
     start, history, best, bad = 0, [], -1.0, 0
+    distributed, writer, sizes = dist.initialized(), dist.is_writer(), {}
+    if distributed:
+        dist.sync_batchnorm(model)  # before any optimiser: on the CPU it replaces the BatchNorm modules
     frozen = cfg.freeze_epochs > 0
     optimizer, scheduler = _optimizer(model, frozen, cfg)
     if state is not None:
@@ -151,14 +237,18 @@ def finetune(model, train: SegmentationSamples, val: SegmentationSamples, class_
             optimizer, scheduler = _optimizer(model, frozen, cfg)
         t0 = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        loss = _train_epoch(model, train, cfg, epoch, optimizer, weight)
+        if distributed:  # wrapped anew each epoch: DDP fixes its parameters when built (unfreezing adds some)
+            loss = _train_epoch_ddp(dist.wrap(model), train, cfg, epoch, optimizer, weight, bf16, sizes)
+        else:
+            loss = _train_epoch(model, train, cfg, epoch, optimizer, weight, bf16)
         if scheduler is not None:
             scheduler.step()
-        miou = mean_iou(confusion(model, val, len(class_names)), class_names)
+        miou = mean_iou(_val_confusion(model, val, len(class_names)), class_names)
         improved = miou > best
         if improved:
             best, bad = miou, 0
-            save_checkpoint(best_path, {"model": model.state_dict(), "epoch": epoch})
+            if writer:
+                save_checkpoint(best_path, {"model": model.state_dict(), "epoch": epoch})
         elif not frozen:
             bad += 1
         history.append({"epoch": epoch + 1, "frozen": frozen, "lr": float(f"{lr:.4g}"),
@@ -167,10 +257,12 @@ def finetune(model, train: SegmentationSamples, val: SegmentationSamples, class_
         log(f"segment: epoch {epoch + 1}/{cfg.epochs} {'frozen' if frozen else 'unfrozen'} lr {lr:.2e} "
             f"loss {loss:.4f} val mIoU {miou:.2f}{' *' if improved else ''} ({time.perf_counter() - t0:.1f} s)"
             + (" early stop" if stopped else ""))
-        save_checkpoint(last, {"config": asdict(cfg), "epoch": epoch, "history": history, "best": best,
-                               "bad_epochs": bad, "frozen": frozen, "stopped": stopped, "model": model.state_dict(),
-                               "optimizer": optimizer.state_dict(),
-                               "scheduler": None if scheduler is None else scheduler.state_dict()})
+        if writer:
+            save_checkpoint(last, {"config": asdict(cfg), "epoch": epoch, "history": history, "best": best,
+                                   "bad_epochs": bad, "frozen": frozen, "stopped": stopped,
+                                   "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                   "scheduler": None if scheduler is None else scheduler.state_dict()})
+    dist.barrier()  # rank 0 has written best.pt
     best_state = load_checkpoint(best_path)
     if best_state is None:
         raise RuntimeError(f"no best model in {work}: training produced no validation score.")

@@ -71,20 +71,29 @@ def load_local_checkpoint(model: FusedImageSegmenter, path: str | Path) -> dict:
     if path.is_dir():  # save_pretrained layout: transformers converts older key names itself
         from transformers import SegformerForSemanticSegmentation
 
-        state = SegformerForSemanticSegmentation.from_pretrained(
-            path, config=model.segformer.config, local_files_only=True, ignore_mismatched_sizes=True).state_dict()
+        loaded, info = SegformerForSemanticSegmentation.from_pretrained(
+            path, config=model.segformer.config, local_files_only=True, ignore_mismatched_sizes=True,
+            output_loading_info=True)
+        # transformers re-initialises missing and mismatched tensors at random: report them as skipped
+        # (the model keeps its own seeded initialisation there) instead of loading that random draw.
+        fresh = set(info["missing_keys"]) | {entry[0] if isinstance(entry, tuple) else entry
+                                             for entry in info["mismatched_keys"]}
+        state = {k: v for k, v in loaded.state_dict().items() if k not in fresh}
+        skipped_up_front = sorted(fresh)
     elif path.suffix == ".safetensors":
+        skipped_up_front = []
         from safetensors.torch import load_file
 
         state = load_file(str(path))
     else:
+        skipped_up_front = []
         state = torch.load(path, map_location="cpu", weights_only=True)
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]
     target = model.segformer.state_dict()
     prefix = "segformer."
-    usable, skipped = {}, []
+    usable, skipped = {}, list(skipped_up_front)
     for key, value in state.items():
         key = key[len(prefix):] if key.startswith(prefix + "segformer.") or key.startswith(prefix + "decode_head.") else key
         if key in target and target[key].shape == value.shape:

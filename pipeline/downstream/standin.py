@@ -6,10 +6,10 @@ protocol, and can be short. They play the role of pretraining; they are not the 
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Sequence
 
+from pipeline.atomic import torch_bytes
 from pipeline.data.layout import pair_paths
 from pipeline.data.registry import DatasetSpec
 
@@ -45,6 +45,4 @@ def canonical_yolo_checkpoint(path: Path) -> bytes:
     model.args = {k: v for k, v in dict(getattr(model, "args", {}) or {}).items() if k not in _PATH_ARGS}
     clean = {"date": None, "version": ckpt.get("version"), "license": ckpt.get("license"), "epoch": -1,
              "model": model, "ema": None, "optimizer": None, "train_args": dict(model.args)}
-    buffer = io.BytesIO()
-    torch.save(clean, buffer)
-    return buffer.getvalue()
+    return torch_bytes(clean)

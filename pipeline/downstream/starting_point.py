@@ -14,6 +14,9 @@ INFO = "weights.json"
 DETECTOR_FILE = "yolo11n.pt"
 DETECTOR_SCRATCH = "yolo11n.yaml"  # Ultralytics builds YOLO11n with random weights from its own YAML
 SOURCES = ("official", "local", "synthetic", "scratch")
+# What a starting point is for: the segmenter (one per segmentation dataset) and the detector.
+SEGMENTER, DETECTOR = "segmenter", "detector"
+TARGETS = (SEGMENTER, DETECTOR)
 
 
 class StartingPointError(ValueError):

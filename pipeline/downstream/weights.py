@@ -11,10 +11,11 @@ Outputs appear atomically and only after the checks. Local sources: :mod:`pipeli
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from pipeline.atomic import atomic_write_bytes, atomic_write_json
 from pipeline.data.download import DownloadError, file_digest, gdrive_download, http_download
@@ -64,11 +65,34 @@ def _record(manifest: Path, filename: str, digest: str) -> None:
         atomic_write_json(manifest, {**stored, filename: digest})
 
 
+@contextlib.contextmanager
+def _exclusive(downloads: Path) -> Iterator[None]:
+    """One process at a time in ``downloads`` (queued experiments share it): the manifest is read-modify-write
+    and two stages may want the same file (both segmenter stages fetch SegMiF's checkpoint)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks; stages of one `dvc repro` run one at a time anyway
+        yield
+        return
+    handle = os.open(downloads, os.O_RDONLY)  # the folder itself is the lock: no lock file left behind
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
 def download_recorded(downloads: Path, filename: str, url: str, fetch: Callable[[Path], None], manual: str,
                       log: Callable[[str], None] = print) -> tuple[Path, str]:
     """``downloads/filename`` and its sha256: a cached copy or ``fetch(part)``, checked against the manifest."""
     downloads = Path(downloads)
     downloads.mkdir(parents=True, exist_ok=True)
+    with _exclusive(downloads):
+        return _download_recorded(downloads, filename, url, fetch, manual, log)
+
+
+def _download_recorded(downloads: Path, filename: str, url: str, fetch: Callable[[Path], None], manual: str,
+                       log: Callable[[str], None]) -> tuple[Path, str]:
     final, part, manifest = downloads / filename, downloads / f"{filename}.part", downloads / MANIFEST
     recorded = _recorded(manifest, filename)
     if final.exists():

@@ -7,14 +7,13 @@ stale model. Checkpoints inside are written atomically (temp + rename).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any, Iterable
 
 import torch
 
-from pipeline.atomic import atomic_write_bytes
+from pipeline.atomic import atomic_torch_save
 
 
 def files_digest(paths: Iterable[Path]) -> str:
@@ -40,9 +39,7 @@ def work_dir(root: str | Path, name: str, digest: str) -> Path:
 
 def save_checkpoint(path: Path, state: dict) -> None:
     """torch.save through a temp file: an interruption never leaves a truncated checkpoint."""
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_torch_save(path, state)
 
 
 def load_checkpoint(path: Path) -> dict | None:

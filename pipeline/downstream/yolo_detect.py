@@ -4,6 +4,10 @@ Call :func:`pipeline.downstream.yolo_offline.configure_offline` before anything 
 Ultralytics is imported lazily inside the functions. The YOLO dataset (image symlinks,
 YOLO txt labels, data.yaml with an absolute ``path:`` and no ``download:``) is built inside
 the work directory; training resumes from ``train/weights/last.pt`` after an interruption.
+
+Several GPUs: :func:`train` takes a device list (``"0,1,2,3"``, see :func:`train_device`), with
+which Ultralytics runs its own DDP (it starts ``torch.distributed.run`` itself; ``batch`` stays the
+global batch, split over the GPUs). Validation and the drawn predictions run on one GPU.
 """
 from __future__ import annotations
 
@@ -29,6 +33,11 @@ class DetectConfig:
     workers: int
     seed: int = 0
     extra: dict = field(default_factory=dict)  # further Ultralytics train arguments (params `extra`)
+
+
+def train_device(device: str, gpus: int) -> str:
+    """The device Ultralytics trains on: ``device`` itself on the CPU or with one GPU, else "0,1,...,gpus-1"."""
+    return ",".join(str(i) for i in range(gpus)) if device != "cpu" and gpus > 1 else device
 
 
 def build_yolo_dataset(root: Path, items: dict[str, Sequence[tuple[str, Path, Path]]],
@@ -73,7 +82,9 @@ def _finished(last: Path) -> bool:
 
 def train(data_yaml: Path, work: Path, cfg: DetectConfig, device: str, amp: bool,
           log: Callable[[str], None] = print) -> Path:
-    """Train (or resume, or reuse a finished run) and return the best weights."""
+    """Train (or resume, or reuse a finished run) and return the best weights.
+
+    ``device``: "cpu", "0", or a list such as "0,1" (Ultralytics' DDP over those GPUs)."""
     import torch
     import ultralytics.utils.torch_utils as yolo_torch_utils
     from ultralytics import YOLO

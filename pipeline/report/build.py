@@ -6,6 +6,7 @@ from typing import Any
 
 from pipeline.report.published import PublishedTable, published_table
 from pipeline.report.run_match import RunSettings
+from pipeline.report.seed_stats import is_spread, within_spread
 from pipeline.report.sources import Methods, not_run, reproducible, row_label, split_key, table_cells
 from pipeline.report.spec import WEIGHTING_LABELS, ColumnSpec, TableSpec
 
@@ -29,6 +30,8 @@ class Cell:
 
     def within(self, tolerance: float) -> bool | None:
         """|reproduced - published| <= tolerance * |published| (None when either is missing)."""
+        if is_spread(self.value):  # several seeds: the paper's value within their min..max
+            return within_spread(self.value, self.published)
         d = self.diff
         return None if d is None else abs(d) <= tolerance * abs(float(self.published)) + 1e-12
 

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.report.seed_stats import is_spread, spread_text
 from pipeline.report.spec import ColumnSpec
 
 DASH = "–"
 
 
-def number(value: Any, digits: int) -> str:
-    """A value as the paper prints it (fixed decimals); text unchanged; None as a dash."""
+def number(value: Any, digits: int, pm: str = "±") -> str:
+    """A value as the paper prints it (fixed decimals); several seeds' as mean ``pm`` std; text unchanged; None as a dash."""
     if value is None:
         return DASH
+    if is_spread(value):
+        return spread_text(value, digits, pm)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{float(value):.{digits}f}"
     return str(value)

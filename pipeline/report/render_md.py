@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pipeline.report.build import Cell, Table
 from pipeline.report.format import DASH, header, number, signed
+from pipeline.report.seed_stats import table_note
 from pipeline.report.spec import ColumnSpec
 
 MARKUP = {"best": ("**", "**"), "second": ("<ins>", "</ins>"), None: ("", "")}
@@ -35,7 +36,7 @@ def render_md(table: Table) -> str:
         f"# Table {spec.number}: {spec.title}",
         "",
         "Each cell: reproduced here / published in the paper (difference). "
-        + _marks_note(spec.marks) + f" Tolerance for the scorecard: ±{table.tolerance:.0%} of the paper's value.",
+        + _marks_note(spec.marks) + f" Tolerance for the scorecard: ±{table.tolerance:.0%} of the paper's value." + table_note(table),
         "",
         "| " + " | ".join(heads) + " |",
         "|" + "|".join(" --- " for _ in heads) + "|",

@@ -17,7 +17,7 @@ def escape(text: str) -> str:
 def cell_tex(cell: Cell, col: ColumnSpec) -> str:
     if col.higher is None and cell.value is None:
         return escape(number(cell.published, col.digits)) if cell.published is not None else ""
-    value = number(cell.value, col.digits)
+    value = number(cell.value, col.digits, pm="$\\pm$")
     value = escape(value) if value == DASH else MARKUP[cell.mark] % value
     if cell.published is None:
         return value

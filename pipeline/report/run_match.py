@@ -92,7 +92,7 @@ def weighting_runs(runs: Mapping[str, Mapping]) -> list[str]:
 
     Used by the w_csc curves (stages.figures) and `dvc plots` (stages.dag); empty without a headline FMB run.
     """
-    headline = [n for n, r in runs.items() if r.get("headline") and r.get("dataset") == "fmb"]
+    headline = [n for n, r in runs.items() if r.get("headline") and r.get("dataset") == FMB_HEADLINE.dataset]
     if len(headline) != 1:
         return []
     reference = {k: v for k, v in run_settings(runs[headline[0]], "").items() if k != "weighting"}

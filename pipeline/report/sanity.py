@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Callable
 
 from pipeline.report.format import number
-from pipeline.report.sources import Methods, metric_file
+from pipeline.report.run_match import weighting_runs
+from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods, metric_file
 
 Read = Callable[[str], "dict | None"]
 CONDITIONS = ("day", "night", "fog")
@@ -21,15 +22,6 @@ Ref = tuple[str, tuple[str, ...]]
 # Classes told apart only by visible colour (same shape and temperature in the synthetic scenes).
 COLOUR_ONLY = {"fmb": ("Bus", "Truck"), "msrs": ("guardrail", "car_stop")}
 FUSION_COMPARED = ("MI", "Qabf", "SSIM")
-# Settings that do not change what a run learns on its dataset (so runs differing only in
-# them plus `weighting` form Table III's weighting comparison).
-NOT_TRAINING = {"headline", "weighting", "fuse_m3fd"}
-
-
-def _methods(params: dict) -> Methods:
-    methods = params["methods"]
-    return Methods(runs=params["runs"], rules=tuple(methods["rules"]),
-                   externals=tuple(methods.get("external") or ()), weighting=params.get("weighting", "gdwa"))
 
 
 def _lookup(read: Read, rel: str, keys: tuple[str, ...]) -> tuple[float | None, str | None]:
@@ -68,13 +60,13 @@ def _ref(method: str | None, dataset: str, *keys: str) -> Ref | None:
     """Where a segmentation (fmb, msrs) or detection (m3fd) value of ``method`` lives."""
     if method is None:
         return None
-    rel = metric_file("detect", method, None) if dataset == "m3fd" else metric_file("segment", method, dataset)
+    rel = metric_file("detect", method, None) if dataset == DETECTION_DATASET else metric_file("segment", method, dataset)
     return rel, keys
 
 
 def _main_metric(method: str | None, dataset: str, *prefix: str) -> Ref | None:
     """mIoU of a segmentation dataset, mAP50 on M3FD (under ``prefix`` keys, e.g. by_condition.night)."""
-    return _ref(method, dataset, *prefix, "mAP50" if dataset == "m3fd" else "mIoU")
+    return _ref(method, dataset, *prefix, "mAP50" if dataset == DETECTION_DATASET else "mIoU")
 
 
 def _run_metric(method: str, dataset: str, metric: str) -> Ref:
@@ -90,11 +82,11 @@ def _rule(methods: Methods, rule: str) -> str | None:
 
 def evaluate_expectations(params: dict, read: Read) -> list[dict]:
     """Asserted expectations (true by construction of the synthetic data), then informational comparisons."""
-    m = _methods(params)
+    m = Methods.from_params(params)
     vis, ir, mx = (_rule(m, r) for r in ("visible", "infrared", "max"))
     out = []
     for dataset, cls in (("fmb", "Person"), ("msrs", "person"), ("m3fd", "People")):
-        metric = "AP50" if dataset == "m3fd" else "IoU"
+        metric = "AP50" if dataset == DETECTION_DATASET else "IoU"
         refs = {src: _ref(x, dataset, "by_condition", "night", metric, cls) for src, x in (("infrared", ir),
                                                                                           ("visible", vis))}
         out.append(_check(read, f"night people: infrared beats visible ({metric}, {dataset})",
@@ -108,8 +100,8 @@ def evaluate_expectations(params: dict, read: Read) -> list[dict]:
                           f"{a} and {b} share shape and temperature and differ only by visible colour.",
                           refs, lambda v: v["visible mean"] > v["infrared mean"], derive=mean))
     weaker = lambda v: min(v["visible"], v["infrared"])  # noqa: E731
-    for dataset in ("fmb", "msrs", "m3fd"):
-        metric = "mAP50" if dataset == "m3fd" else "mIoU"
+    for dataset in (*SCORED_DATASETS, DETECTION_DATASET):
+        metric = "mAP50" if dataset == DETECTION_DATASET else "mIoU"
         sources = {"visible": _main_metric(vis, dataset), "infrared": _main_metric(ir, dataset)}
         out.append(_check(read, f"max rule no worse than the weaker source ({metric}, {dataset})",
                           "The max rule keeps the brighter source everywhere, so it keeps what each source shows.",
@@ -135,14 +127,12 @@ def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
                               "SSVIF should improve on the framework it extends (Tables I, II).",
                               {"ssvif": _run_metric(name, d, metric), "original": _run_metric(original, d, metric)},
                               higher, asserted=False))
-    head = m.headline("fmb")
+    head = m.fmb_headline()
     if head is None:
         return out
-    base = params["runs"][head]
-    same = {k: v for k, v in base.items() if k not in NOT_TRAINING}
-    for name, run in params["runs"].items():
-        others = {k: v for k, v in run.items() if k not in NOT_TRAINING}
-        if name == head or run.get("headline") or others != same or run.get("weighting") == m.weighting:
+    for name in weighting_runs(params["runs"]):  # Table III (ii): the headline FMB run's settings but the weighting
+        run = params["runs"][name]
+        if name == head or run.get("weighting") == m.weighting:
             continue
         out.append(_check(read, f"weighting: {m.weighting} (headline) vs {run['weighting']} (mIoU, fmb)",
                           "In the paper GDWA, the default headline weighting, beats the other weightings (Table III).",
@@ -153,12 +143,8 @@ def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
 
 def breakdown_methods(params: dict) -> dict[str, list[str]]:
     """Methods per dataset in the per-condition table: runs scored there, rules, externals."""
-    m = _methods(params)
-    extra = list(m.rules) + list(m.externals)
-    runs = params["runs"]
-    out = {d: [n for n, r in runs.items() if r["dataset"] == d] + extra for d in ("fmb", "msrs")}
-    out["m3fd"] = [n for n, r in runs.items() if r.get("fuse_m3fd")] + extra
-    return out
+    m = Methods.from_params(params)
+    return {d: m.scored(d) for d in (*SCORED_DATASETS, DETECTION_DATASET)}
 
 
 def condition_breakdown(params: dict, read: Read) -> dict[str, dict[str, dict[str, float | None]]]:
@@ -188,8 +174,15 @@ def _rounded(value):
 
 
 def sanity_json(expectations: list[dict]) -> dict:
-    """reports/metrics/sanity.json (read by `dvc metrics show`): floats to 4 decimals, order kept."""
-    return {"expectations": _rounded(expectations)}
+    """reports/metrics/sanity.json: floats to 4 decimals, order kept.
+
+    `dvc metrics show` does not descend into lists, so the counts are also a flat ``summary``.
+    """
+    asserted = [e for e in expectations if e["asserted"]]
+    summary = {"asserted": len(asserted), "asserted_passed": sum(e["passed"] is True for e in asserted),
+               "asserted_failed": sum(e["passed"] is False for e in asserted),
+               "informational": len(expectations) - len(asserted)}
+    return {"expectations": _rounded(expectations), "summary": summary}
 
 
 def _values(values: dict) -> str:
@@ -230,7 +223,7 @@ def render_markdown(expectations: list[dict], breakdown: dict, data_source: str)
                     [[e["name"], _values(e["values"]), _result(e), e["why"]] for e in asserted])
     lines += ["## Per-condition breakdown", ""]
     for dataset, rows in breakdown.items():
-        metric = "mAP50" if dataset == "m3fd" else "mIoU"
+        metric = "mAP50" if dataset == DETECTION_DATASET else "mIoU"
         lines += [f"### {dataset.upper()} ({metric}, %)", ""]
         lines += _table(["Method", *CONDITIONS], [[meth, *(number(v.get(c), 2) for c in CONDITIONS)]
                                                   for meth, v in rows.items()])

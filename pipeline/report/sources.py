@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.report.run_match import find_run
+from pipeline import layout
+from pipeline.data.registry import DATASETS
+from pipeline.report.run_match import FMB_HEADLINE, find_run
 from pipeline.report.spec import FUSION_METRICS, TABLES, TableSpec
 
 EFFICIENCY_KEYS = ("params_M", "macs_G", "mem_MB", "cuda_mem_MB")
+# The registry's datasets by task: fusion and segmentation are scored on the segmentation datasets
+# (the headline dataset first, as the paper reports them), detection on the detection dataset.
+SCORED_DATASETS = tuple(sorted((n for n, s in DATASETS.items() if s.task == "segmentation"),
+                               key=lambda n: n != FMB_HEADLINE.dataset))
+DETECTION_DATASET = next(n for n, s in DATASETS.items() if s.task == "detection")
 
 
 @dataclass(frozen=True)
@@ -25,15 +32,40 @@ class Methods:
     externals: tuple[str, ...] = ()
     weighting: str = "gdwa"
 
+    @classmethod
+    def from_params(cls, params: dict) -> "Methods":
+        """The methods of a params.yaml: ``runs``, ``methods.rules``, ``methods.external``, ``weighting``."""
+        methods = params["methods"]
+        return cls(runs=params["runs"], rules=tuple(methods["rules"]),
+                   externals=tuple(methods.get("external") or ()), weighting=params.get("weighting", "gdwa"))
+
+    def scored(self, dataset: str) -> list[str]:
+        """Methods scored on ``dataset``: the runs trained on it (on the detection dataset: the runs
+        that fuse it), then the rules, then the external methods."""
+        if dataset == DETECTION_DATASET:
+            runs = [n for n, r in self.runs.items() if r.get("fuse_m3fd")]
+        else:
+            runs = [n for n, r in self.runs.items() if r["dataset"] == dataset]
+        return runs + list(self.rules) + list(self.externals)
+
+    def images(self, method: str, dataset: str, data: str = layout.DATA) -> str:
+        """Folder of ``method``'s fused images of ``dataset`` (external methods under data/external)."""
+        return layout.fused_dir(method, dataset, self.externals, data)
+
     def headline(self, dataset: str) -> str | None:
         """The headline run of ``dataset``; on M3FD the headline run that fuses M3FD."""
         return self._one(lambda r: r.get("headline"), dataset, "headline: true")
+
+    def fmb_headline(self) -> str | None:
+        """The headline FMB run (Table III's "Ours"): the gradient analysis (Sec. IV-F), the alpha_cf
+        figure and the weighting comparison read it."""
+        return self.headline(FMB_HEADLINE.dataset)
 
     def original(self, model: str, dataset: str) -> str | None:
         return self._one(lambda r: r["framework"] == "original" and r["model"] == model, dataset, f"original {model}")
 
     def _one(self, keep, dataset: str, what: str) -> str | None:
-        if dataset == "m3fd":
+        if dataset == DETECTION_DATASET:
             names = [n for n, r in self.runs.items() if keep(r) and r.get("fuse_m3fd")]
         else:
             names = [n for n, r in self.runs.items() if keep(r) and r["dataset"] == dataset]
@@ -89,14 +121,22 @@ def metric_kind(metric: str) -> str | None:
 
 
 def metric_file(kind: str, method: str, dataset: str | None) -> str:
-    """Path of the metric file, relative to the metrics folder (COMMON contract)."""
-    if kind in ("fusion", "segment"):
-        return f"{kind}/{method}-{dataset}.json"
-    if kind == "detect":
-        return f"detect/{method}.json"
+    """The metric file of ``method``'s ``kind`` score on ``dataset``, relative to the metrics folder (pipeline.layout)."""
     if kind == "efficiency":
-        return "efficiency.json"
-    raise ValueError(f"no metric file for kind {kind!r}")
+        return layout.EFFICIENCY_FILE
+    return layout.metric_file(kind, method if kind == "detect" else layout.scored_key(method, dataset))
+
+
+# The rule whose segment and detect files record the downstream starting points (its scores exist whatever the runs).
+START_RECORDER = "visible"
+
+
+def start_files(methods: Methods) -> dict[str, str]:
+    """{starting point: metric file whose ``init`` names it}, relative to the metrics folder; empty without the rule."""
+    if START_RECORDER not in methods.rules:
+        return {}
+    files = {f"segmenter ({d})": metric_file("segment", START_RECORDER, d) for d in SCORED_DATASETS}
+    return {**files, f"detector ({DETECTION_DATASET})": metric_file("detect", START_RECORDER, None)}
 
 
 def row_label(spec: TableSpec, row: str) -> str:

@@ -15,14 +15,11 @@ import torch
 
 from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
 from pipeline.losses.original import original_framework
-from pipeline.train.trainer import SSVIFTrainer, TrainConfig
-
-SELECTION_NOTE = (
-    "model selection: lowest mean fusion loss L_fus (Eq. 3) on the validation split (whole images, or one "
-    "seeded crop of `val_crop` per image when val_crop > 0), "
-    "among the epochs of the final stage (stage II when CSC is on); early stopping after `patience` "
-    "epochs without improvement"
-)
+from pipeline.train.config import TrainConfig
+from pipeline.train.schedule import STAGE_SCHEDULE_NOTE
+from pipeline.train.selection import BestValidation, LastEpoch
+from pipeline.train.strategies import OriginalStrategy, SSVIFStrategy
+from pipeline.train.trainer import Trainer
 
 
 @dataclass
@@ -46,17 +43,18 @@ class RunSettings:
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
         rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k != "name"}}
+        # gradient_stats true is what every run did before it was a param: their records stay as they were
+        if rec["train"].get("gradient_stats") is True:
+            rec["train"] = {k: v for k, v in rec["train"].items() if k != "gradient_stats"}
         if self.framework == "original":
             rec["original_variant"] = original_framework(self.run["model"]).note
             rec["lr"] = original_framework(self.run["model"]).lr
-            rec["model_selection"] = "last epoch (the original frameworks train a fixed schedule)"
+            rec["model_selection"] = LastEpoch.note
             for key in ("segformer", "loss", "weightings", "weighting"):
                 rec.pop(key)
         else:
-            rec["model_selection"] = SELECTION_NOTE
-            rec["stage_one"] = ("stage I trains the fusion model alone with L_fus (Fig. 2 (a)); head H and SegFormer S "
-                                "join in stage II, which starts after the first epoch whose mean L_fus rises "
-                                "(or after train.stage_one_max_epochs epochs when > 0)")
+            rec["model_selection"] = BestValidation.note
+            rec["stage_one"] = STAGE_SCHEDULE_NOTE
         return rec
 
     def digest(self, extra: str = "") -> str:
@@ -71,9 +69,12 @@ def train_config(s: RunSettings) -> TrainConfig:
                   max_steps_per_epoch=int(t.get("max_steps_per_epoch", 0)))
     if s.framework == "original":
         return TrainConfig(lr=original_framework(s.run["model"]).lr, csc=False, two_stage=False, selection="last", **common)
+    gradient_stats = t.get("gradient_stats", True)
+    if not isinstance(gradient_stats, bool):
+        raise ValueError(f"train.gradient_stats={gradient_stats!r}: it must be true or false (the Eq. 8-9 statistics)")
     return TrainConfig(lr=float(t["lr"]), patience=int(t["patience"]), csc=bool(s.run["csc"]),
                        two_stage=bool(s.run["two_stage"]), stage_one_max_epochs=int(t.get("stage_one_max_epochs", 0)),
-                       **common)
+                       gradient_stats=gradient_stats, **common)
 
 
 def fusion_model_for_training(name: str, channels: int, widths: dict, train: dict):
@@ -92,13 +93,13 @@ def fusion_model_for_training(name: str, channels: int, widths: dict, train: dic
     return model
 
 
-def build_trainer(s: RunSettings, device=None, log=None) -> SSVIFTrainer:
+def build_trainer(s: RunSettings, device=None, log=None) -> Trainer:
     """Networks seeded by the run's seed, the run's loss and (SSVIF + CSC) head, SegFormer, weighting."""
     config = train_config(s)
     torch.manual_seed(config.seed)
     model = fusion_model_for_training(s.run["model"], config.channels, s.widths, s.train)
     if s.framework == "original":
-        return SSVIFTrainer(config, model, original_framework(s.run["model"]).loss, device=device, log=log)
+        return Trainer(config, OriginalStrategy(model, original_framework(s.run["model"]).loss), device=device, log=log)
     weights = FusionLossWeights(float(s.loss["lambda_int"]), float(s.loss["lambda_grad"]), float(s.loss["lambda_ssim"]),
                                 float(s.run["lambda_color"]))
 
@@ -115,7 +116,7 @@ def build_trainer(s: RunSettings, device=None, log=None) -> SSVIFTrainer:
         head = SegmentationHead(model.feature_channels, n)
         segmenter = SegmentationModel(n, config.channels, **s.segformer)
         weighting = create_weighting(s.weighting, s.weightings)
-    return SSVIFTrainer(config, model, loss_fn, head, segmenter, weighting, device=device, log=log)
+    return Trainer(config, SSVIFStrategy(model, loss_fn, head, segmenter, weighting), device=device, log=log)
 
 
 def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None, device=None, log=None,

@@ -142,3 +142,18 @@ def test_save_pretrained_directory_loads_offline(tmp_path, no_network):
     info = load_local_checkpoint(target, tmp_path / "ckpt")
     assert info["skipped"] == []
     assert all(torch.equal(v, source.segformer.state_dict()[k]) for k, v in target.segformer.state_dict().items())
+
+
+def test_save_pretrained_directory_of_other_class_count_keeps_own_classifier(tmp_path, no_network):
+    # transformers re-draws mismatched tensors at random; they must be reported, not loaded.
+    torch.manual_seed(0)
+    FusedImageSegmenter(9, **TINY).segformer.save_pretrained(tmp_path / "ckpt9")
+    torch.manual_seed(1)
+    target = FusedImageSegmenter(15, **TINY)
+    before = {k: v.clone() for k, v in target.segformer.state_dict().items()}
+    info = load_local_checkpoint(target, tmp_path / "ckpt9")
+    assert info["skipped"] == ["decode_head.classifier.bias", "decode_head.classifier.weight"]
+    after = target.segformer.state_dict()
+    assert torch.equal(after["decode_head.classifier.weight"], before["decode_head.classifier.weight"])
+    key = "segformer.stages.0.patch_embeddings.proj.weight"  # the encoder did load
+    assert key in after and not torch.equal(after[key], before[key])

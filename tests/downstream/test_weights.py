@@ -260,3 +260,34 @@ def test_local_imagenet_encoder_folder_gets_a_fresh_decoder(tmp_path):
     report = prepare_local_segmenter(tmp_path / "mit", tmp_path / "out", 9, TINY, num_heads=HEADS)
     assert report["reinitialised"] and all(k.startswith("decode_head.") for k in report["reinitialised"])
     assert report["skipped"] == [] and (tmp_path / "out" / "config.json").is_file()
+
+
+def _record_one(downloads, name):
+    from pipeline.downstream.weights import download_recorded
+
+    download_recorded(downloads, name, f"http://127.0.0.1/{name}", lambda part: part.write_bytes(name.encode()),
+                      manual="", log=lambda line: None)
+
+
+def test_concurrent_downloads_keep_every_manifest_entry(tmp_path, monkeypatch):
+    import multiprocessing
+    import time
+
+    import pipeline.downstream.weights as weights
+
+    slow_write = weights.atomic_write_json
+
+    def widened(path, obj):  # a read-modify-write race needs only this window to lose an entry
+        time.sleep(0.3)
+        return slow_write(path, obj)
+
+    monkeypatch.setattr(weights, "atomic_write_json", widened)
+    context = multiprocessing.get_context("fork")  # the children inherit the widened writer
+    names = [f"w{i}.pt" for i in range(4)]
+    workers = [context.Process(target=_record_one, args=(tmp_path, n)) for n in names]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    assert [w.exitcode for w in workers] == [0] * 4
+    assert sorted(json.loads((tmp_path / weights.MANIFEST).read_text())) == names

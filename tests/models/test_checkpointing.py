@@ -94,7 +94,7 @@ def test_paper_profile_checkpoints_and_quick_does_not():
 def test_gdwa_stage_two_step_is_unchanged():
     # GDWA takes autograd.grad(L_fus, retain_graph=True) and then L_csc.backward(): both passes
     # recompute the checkpointed blocks; the gradient norms, w_csc and the updated weights agree.
-    from tests.models.test_memory_tracker import _trainer
+    from tests.models.test_memory_tracker import _trainer, stage_two_step
 
     results = []
     for on in (False, True):
@@ -103,8 +103,8 @@ def test_gdwa_stage_two_step_is_unchanged():
         g = torch.Generator().manual_seed(0)
         batch = {"ir": torch.rand(2, 1, 32, 32, generator=g), "vis": torch.rand(2, 3, 32, 32, generator=g)}
         torch.manual_seed(5)
-        row = trainer._step_stage_two(batch)
-        results.append((row, {k: v.clone() for k, v in trainer.fusion.state_dict().items()}))
+        row = stage_two_step(trainer, batch)
+        results.append((row, {k: v.clone() for k, v in trainer.strategy.fusion.state_dict().items()}))
     (row_off, w_off), (row_on, w_on) = results
     for key in ("loss_fus", "loss_csc", "grad_norm_fus", "grad_norm_csc", "w_csc", "alpha_cf"):
         assert row_on[key] == pytest.approx(row_off[key], rel=1e-5), key

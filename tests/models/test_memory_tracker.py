@@ -46,9 +46,14 @@ def _trainer(crop, batch, checkpointing):
     s = RunSettings(name="t", run=run, widths=p["models"]["swinfusion"], train={**p["train"], "crop": crop, "batch": batch},
                     segformer=p["segformer"], loss=params["loss"], weightings=params["weightings"], weighting="gdwa")
     trainer = build_trainer(s, device="cpu", log=lambda _: None)
-    set_checkpointing(trainer.fusion, checkpointing)
-    trainer.weighting.begin_epoch([], [])
+    set_checkpointing(trainer.strategy.fusion, checkpointing)
+    trainer.strategy.begin_epoch(2, [])
     return trainer
+
+
+def stage_two_step(trainer, batch: dict) -> dict:
+    """One stage-II step of the trainer's strategy (GDWA: two task-gradient norms)."""
+    return trainer.strategy.step(batch, 2, trainer.optimizer, trainer.config)
 
 
 def _peak(fake: bool, checkpointing: bool, crop=32, batch=2) -> int:
@@ -61,13 +66,13 @@ def _peak(fake: bool, checkpointing: bool, crop=32, batch=2) -> int:
     mode = None
     if fake:
         mode = FakeTensorMode()
-        modules = list(trainer._modules().values())
+        modules = list(trainer.strategy.modules().values())
         memo = fake_modules(mode, modules)
         for group in trainer.optimizer.param_groups:
             group["params"] = [memo[id(p)] for p in group["params"]]
         batch_ = {k: mode.from_tensor(v) for k, v in batch_.items()}
-    held = [t for m in trainer._modules().values() for t in [*m.parameters(), *m.buffers()]] + list(batch_.values())
-    return step_peak_bytes(lambda: trainer._step_stage_two(batch_), held, steps=2, fake_mode=mode)
+    held = [t for m in trainer.strategy.modules().values() for t in [*m.parameters(), *m.buffers()]] + list(batch_.values())
+    return step_peak_bytes(lambda: stage_two_step(trainer, batch_), held, steps=2, fake_mode=mode)
 
 
 @pytest.mark.parametrize("checkpointing", [False, True])

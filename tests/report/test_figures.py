@@ -74,3 +74,16 @@ def test_stage_on_fixture_tree(tmp_path, monkeypatch):
 
     assert sorted(outs[0]) == sorted(name for name, _ in FIGURES)
     assert outs[0] == outs[1]
+
+
+def test_figures_show_originals_externals_then_the_headline_run(methods):
+    from pipeline import layout
+    from pipeline.report import paper_figures as P
+
+    originals = [f"original-{m}-fmb" for m in ("swinfusion", "emma", "seafusion")]  # the paper's order
+    assert P.shown_methods(methods, "fmb") == originals + ["cddfuse", "ssvif-swinfusion-fmb"]
+    assert P.shown_methods(methods, "m3fd") == originals + ["cddfuse", "ssvif-swinfusion-fmb"]
+    files = P.inputs(methods)
+    assert layout.fused_dir("cddfuse", "fmb", ("cddfuse",)) in files and "data/external/cddfuse/fmb" in files
+    assert layout.predictions_dir("detect", "cddfuse") in files
+    assert layout.history_file("ssvif-swinfusion-fmb-ucw") in files and layout.split_file("msrs") in files

@@ -9,11 +9,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from pipeline import layout
 from pipeline.report.build import NOT_RUN, build_table
 from pipeline.report.render_csv import render_csv
 from pipeline.report.render_md import render_md
 from pipeline.report.render_tex import render_tex
 from pipeline.report.run_match import FMB_HEADLINE, find_run, run_settings, weighting_runs
+from pipeline.report.sources import metric_file
 from pipeline.report.spec import TABLE3, TABLES
 from stages import tables as stage
 
@@ -30,7 +32,7 @@ def params() -> dict:
 
 
 def _ucw_files(name: str) -> set[str]:
-    return {f"reports/metrics/fusion/{name}-fmb.json", f"reports/metrics/segment/{name}-fmb.json"}
+    return {layout.in_metrics(metric_file(kind, name, "fmb")) for kind in ("fusion", "segment")}
 
 
 def _row(table, name):
@@ -114,8 +116,8 @@ def test_weighting_runs_by_settings(params):
     from stages import dag, figures
 
     plot = dag._plots(params)[1]["w_csc per weighting (FMB)"]["y"]
-    assert list(plot) == [f"reports/runs/{r}/history.csv" for r in weighting_runs(params["runs"])]
-    assert "reports/runs/my-ucw/history.csv" in figures.inputs(params)
+    assert list(plot) == [layout.history_file(r) for r in weighting_runs(params["runs"])]
+    assert layout.history_file("my-ucw") in figures.inputs(params)
 
 
 def test_suggested_names_are_the_committed_ones(params):
@@ -133,7 +135,7 @@ def test_stage_readme_lists_the_missing_row(tmp_path, monkeypatch, params):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(HISTORY if rel.endswith("history.csv") else
-                        json.dumps(fake_file(rel.removeprefix("reports/metrics/"))))
+                        json.dumps(fake_file(rel.removeprefix(f"{layout.METRICS}/"))))
     monkeypatch.setenv("DVC_ROOT", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(stage.main, [

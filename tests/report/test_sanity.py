@@ -9,7 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from pipeline import layout
 from pipeline.report import sanity
+from pipeline.report.sources import metric_file
 from stages import sanity as stage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,7 +175,8 @@ def test_markdown_and_json(params):
     assert "| mean | 50.00 | 12.35 | 50.00 |" in md and "FAIL" not in md
     assert "**informational**" in sanity.render_markdown(expectations, breakdown, "official")
     out = sanity.sanity_json([{**expectations[0], "values": {"a": 1.23456789, "b": None}}])
-    assert list(out) == ["expectations"] and out["expectations"][0]["values"] == {"a": 1.2346, "b": None}
+    assert list(out) == ["expectations", "summary"] and out["expectations"][0]["values"] == {"a": 1.2346, "b": None}
+    assert out["summary"] == {"asserted": 1, "asserted_passed": 1, "asserted_failed": 0, "informational": 0}
 
 
 def _project(tmp_path: Path, monkeypatch, params: dict, files: dict) -> Path:
@@ -220,8 +223,20 @@ def test_stage_passes_on_good_metrics_deterministically(tmp_path, monkeypatch, p
 
 def test_inputs_are_the_files_read(params):
     files = stage.inputs(params)
-    assert files == [f"reports/metrics/{rel}" for rel in sanity.required_files(params)]
-    assert {"reports/metrics/segment/visible-fmb.json", "reports/metrics/detect/infrared.json",
-            f"reports/metrics/detect/{_headline(params, 'fmb')}.json",
-            "reports/metrics/fusion/original-emma-fmb-fmb.json"} <= set(files)
+    assert files == [layout.in_metrics(rel) for rel in sanity.required_files(params)]
+    expected = [("segment", "visible", "fmb"), ("detect", "infrared", None), ("detect", _headline(params, "fmb"), None),
+                ("fusion", "original-emma-fmb", "fmb")]
+    assert {layout.in_metrics(metric_file(*e)) for e in expected} <= set(files)
     assert set(stage.PARAMS) >= {"data.source", "runs", "methods"}
+
+
+def test_weighting_comparisons_are_the_weighting_runs(params):
+    """Table III (ii)'s runs (pipeline.report.run_match.weighting_runs), renamed or not."""
+    from pipeline.report.run_match import weighting_runs
+
+    params["runs"] = {("my-ucw" if n == "ssvif-swinfusion-fmb-ucw" else n): r for n, r in params["runs"].items()}
+    compared = [n for n in weighting_runs(params["runs"]) if n != _headline(params, "fmb")]
+    assert "my-ucw" in compared
+    assert {metric_file("segment", n, "fmb") for n in compared} <= set(sanity.required_files(params))
+    names = [e["name"] for e in sanity.evaluate_expectations(params, lambda rel: None) if e["name"].startswith("weighting:")]
+    assert len(names) == len(compared)

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
+from pipeline import layout
 from stages import tables as stage
 
 from .conftest import fake_file
@@ -26,7 +27,7 @@ def _project(tmp_path: Path) -> Path:
         if rel.endswith("history.csv"):
             path.write_text(HISTORY)
         else:
-            path.write_text(json.dumps(fake_file(rel.removeprefix("reports/metrics/"))))
+            path.write_text(json.dumps(fake_file(rel.removeprefix(f"{layout.METRICS}/"))))
     return tmp_path
 
 
@@ -47,9 +48,9 @@ def _run(project: Path, monkeypatch) -> dict[str, bytes]:
 def test_inputs_are_cheap_and_complete():
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     files = stage.inputs(params)
-    assert "reports/metrics/efficiency.json" in files
-    assert "reports/runs/ssvif-swinfusion-fmb/history.csv" in files
-    assert all(f.startswith(("reports/metrics/", "reports/runs/")) for f in files)
+    assert layout.in_metrics(layout.EFFICIENCY_FILE) in files
+    assert layout.history_file("ssvif-swinfusion-fmb") in files
+    assert all(f.startswith((f"{layout.METRICS}/", f"{layout.RUN_REPORTS}/")) for f in files)
     assert stage.PARAMS and "runs" in stage.PARAMS
 
 

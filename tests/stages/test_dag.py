@@ -64,9 +64,95 @@ def test_rendered_yaml_parses_and_is_block_style(params):
 def test_tables_stage_depends_on_everything_its_readme_digests(pipeline):
     """reports/README.md prints digests of all code and of params.yaml: any change to those
     files must re-run the stage, or the committed README goes stale."""
-    from pipeline.report.readme import CODE_GLOBS
+    from pipeline.layout import PARAMS_FILE, digested_files
 
     deps = set(pipeline["stages"]["tables"]["deps"])
-    code = {p.relative_to(ROOT).as_posix() for g in CODE_GLOBS for p in ROOT.glob(g)
-            if p.is_file() and "__pycache__" not in p.parts}
-    assert code | {"params.yaml"} <= deps
+    assert PARAMS_FILE in digested_files(ROOT) and any(f.startswith("stages/") for f in digested_files(ROOT))
+    assert set(digested_files(ROOT)) <= deps
+
+
+def _expanded(stage: dict):
+    """The stage's instances as DVC resolves them: (deps, outs) with `${key}`/`${item...}` filled in."""
+    body = stage.get("do", stage)
+    items = stage.get("foreach")
+    pairs = [(None, None)] if items is None else [(i, i) for i in items] if isinstance(items, list) else items.items()
+    for key, item in pairs:
+        def fill(text: str) -> str:
+            if isinstance(item, dict):
+                for field, value in item.items():
+                    text = text.replace("${item.%s}" % field, str(value))
+            elif item is not None:
+                text = text.replace("${item}", str(item))
+            return text.replace("${key}", str(key))
+        outs = [o if isinstance(o, str) else next(iter(o)) for o in body.get("outs", []) + body.get("metrics", [])]
+        yield [fill(d) for d in body["deps"]], [fill(o) for o in outs]
+
+
+def test_every_data_dep_is_an_output_of_the_dag(pipeline):
+    """The readers (tables, figures, sanity, ...) and the writers agree on every path: both come from pipeline.layout."""
+    instances = [i for stage in pipeline["stages"].values() for i in _expanded(stage)]
+    outs = {o for _, stage_outs in instances for o in stage_outs}
+    for deps, _ in instances:
+        data = [d for d in deps if not d.endswith(".py") and d != "params.yaml" and not d.startswith("data/external/")]
+        assert set(data) <= outs, sorted(set(data) - outs)
+
+
+def test_stage_paths_are_the_layouts(pipeline, params):
+    from pipeline import layout
+    from pipeline.report.sources import metric_file
+
+    run = next(iter(params["runs"]))
+    train = dict(zip(pipeline["stages"]["train"]["foreach"], _expanded(pipeline["stages"]["train"])))
+    assert train[run][1] == [layout.run_dir(run), layout.history_file(run)]
+    segment = dict(zip(pipeline["stages"]["segment"]["foreach"], _expanded(pipeline["stages"]["segment"])))
+    key = layout.scored_key("max", "fmb")
+    assert segment[key][1][:2] == [layout.in_metrics(metric_file("segment", "max", "fmb")),
+                                   layout.in_metrics(layout.confusion_file(key, "csv"))]
+    assert layout.fused_dir("max", "fmb") in segment[key][0] and layout.conditions_file("fmb") in segment[key][0]
+
+
+def test_renamed_run_moves_the_tables_deps_and_a_removed_one_leaves_them(params):
+    """Done-when of issue 12: rename a run and regenerate: the tables stage depends on the renamed run's files."""
+    import copy
+
+    from pipeline import layout
+    from pipeline.report.sources import metric_file
+
+    ucw = "ssvif-swinfusion-fmb-ucw"
+    files = lambda name: {layout.in_metrics(metric_file(k, name, "fmb")) for k in ("fusion", "segment")}  # noqa: E731
+    assert files(ucw) <= set(dag.build(params)["stages"]["tables"]["deps"])
+    renamed = copy.deepcopy(params)
+    renamed["runs"] = {("my-ucw" if n == ucw else n): r for n, r in params["runs"].items()}
+    built = dag.build(renamed)["stages"]
+    assert files("my-ucw") <= set(built["tables"]["deps"]) and not files(ucw) & set(built["tables"]["deps"])
+    assert "my-ucw" in built["train"]["foreach"] and layout.scored_key("my-ucw", "fmb") in built["segment"]["foreach"]
+    removed = copy.deepcopy(params)
+    del removed["runs"][ucw]
+    deps = set(dag.build(removed)["stages"]["tables"]["deps"])
+    assert not files(ucw) & deps and not files("my-ucw") & deps
+
+
+def test_check_fails_with_the_file_and_the_fix(tmp_path, monkeypatch):
+    import shutil
+
+    from click.testing import CliRunner
+
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    (tmp_path / "dvc.yaml").write_text("stale\n")
+    monkeypatch.setattr(dag, "ROOT", tmp_path)
+    result = CliRunner().invoke(dag.main, ["--check"])
+    assert result.exit_code == 1 and "dvc.yaml is out of date" in result.output
+    assert "python -m stages.dag" in result.output
+
+
+def test_layout_is_torch_free_and_its_examples_hold():
+    import doctest
+    import subprocess
+    import sys
+
+    from pipeline import layout
+
+    assert doctest.testmod(layout).failed == 0
+    code = "import sys; import pipeline.layout, stages.dag; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.data.registry import DATASETS
+from pipeline.weighting.names import WEIGHTING_NAMES
 from stages import _params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +26,7 @@ def test_committed_params_are_valid(params):
 @pytest.mark.parametrize(
     "key, bad, valid",
     [
-        ("weighting", "ucx", "gdwa, dwa, ucw, segmif, fixed"),
+        ("weighting", "ucx", ", ".join(WEIGHTING_NAMES)),
         ("profile", "huge", "quick, paper"),
         ("data.source", "ftp", "synthetic, official, local"),
     ],
@@ -132,10 +134,12 @@ def test_validation_accepts_every_registry_name_and_rejects_others(params, names
     assert "'not-registered'" in str(err.value) and ", ".join(registered) in str(err.value)
 
 
-def test_m3fd_is_no_training_dataset(params):
-    params["runs"]["ssvif-emma-fmb"]["dataset"] = "m3fd"
-    with pytest.raises(_params.ParamsError, match=r"dataset='m3fd'.*valid values: msrs, fmb\."):
+def test_the_detection_dataset_is_no_training_dataset(params):
+    detection = next(n for n, s in DATASETS.items() if s.task == "detection")
+    params["runs"]["ssvif-emma-fmb"]["dataset"] = detection
+    with pytest.raises(_params.ParamsError) as err:
         _params.validate(params)
+    assert f"dataset={detection!r}" in str(err.value) and f"valid values: {', '.join(_params.RUN_DATASETS)}." in str(err.value)
 
 
 def test_validation_does_not_import_torch():
@@ -146,3 +150,17 @@ def test_validation_does_not_import_torch():
             "_params.validate(yaml.safe_load(open('params.yaml'))); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_queued_experiment_reads_its_own_params(tmp_path, monkeypatch):
+    # DVC 3.67 gives a queued experiment's stages the parent workspace as DVC_ROOT.
+    from stages._params import params_path
+
+    workspace = tmp_path / "repo"
+    experiment = workspace / ".dvc" / "tmp" / "exps" / "tmp123"
+    experiment.mkdir(parents=True)
+    monkeypatch.setenv("DVC_ROOT", str(workspace))
+    monkeypatch.chdir(experiment)
+    assert params_path() == experiment.resolve() / "params.yaml"
+    monkeypatch.chdir(workspace)  # a plain `dvc repro` / `dvc exp run` in the workspace
+    assert params_path() == workspace.resolve() / "params.yaml"

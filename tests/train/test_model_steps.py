@@ -33,11 +33,12 @@ def _changed(before, module) -> bool:
 def test_ssvif_stage_one_and_two_steps(model):
     trainer = build_trainer(_settings(model, "ssvif", 3), device="cpu", log=lambda _: None)
     batch = toy_batches(1, batch=2, size=32)[0]
-    before = [p.detach().clone() for p in trainer.fusion.parameters()]
-    assert math.isfinite(trainer._step_stage_one(batch)["loss_fus"])
-    assert _changed(before, trainer.fusion)
-    trainer.weighting.begin_epoch([], [])
-    row = trainer._step_stage_two(batch)
+    strategy = trainer.strategy
+    before = [p.detach().clone() for p in strategy.fusion.parameters()]
+    assert math.isfinite(strategy.step(batch, 1, trainer.optimizer, trainer.config)["loss_fus"])
+    assert _changed(before, strategy.fusion)
+    strategy.begin_epoch(2, [])
+    row = strategy.step(batch, 2, trainer.optimizer, trainer.config)
     assert all(math.isfinite(row[k]) for k in ("loss_fus", "loss_csc", "w_csc", "grad_norm_fus", "grad_norm_csc"))
     assert row["grad_norm_csc"] > 0  # the CSC loss reaches the fusion model (through H and through S)
 
@@ -45,6 +46,7 @@ def test_ssvif_stage_one_and_two_steps(model):
 @pytest.mark.parametrize("model", list(FUSION_MODELS))
 def test_original_framework_step(model):
     trainer = build_trainer(_settings(model, "original", 1), device="cpu", log=lambda _: None)
-    before = [p.detach().clone() for p in trainer.fusion.parameters()]
-    row = trainer._step_stage_one(toy_batches(1, batch=2, size=32)[0])
-    assert math.isfinite(row["loss_fus"]) and _changed(before, trainer.fusion)
+    strategy = trainer.strategy
+    before = [p.detach().clone() for p in strategy.fusion.parameters()]
+    row = strategy.step(toy_batches(1, batch=2, size=32)[0], 1, trainer.optimizer, trainer.config)
+    assert math.isfinite(row["loss_fus"]) and _changed(before, strategy.fusion)

@@ -7,7 +7,10 @@ from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
 from pipeline.models.seg_head import SegmentationHead
 from pipeline.models.segformer import SegmentationModel
 from pipeline.train.history import COLUMNS, history_csv
-from pipeline.train.trainer import SSVIFTrainer, TrainConfig, stage_two_starts
+from pipeline.train.config import TrainConfig
+from pipeline.train.schedule import StageSchedule, stage_two_starts
+from pipeline.train.strategies import SSVIFStrategy
+from pipeline.train.trainer import Trainer
 from pipeline.weighting.registry import WEIGHTINGS, create_weighting
 from tests.train.standin import StandInFusion, toy_batches
 
@@ -28,7 +31,7 @@ def _trainer(weighting="gdwa", epochs=4, csc=True, two_stage=True, n=3, log=None
     model = StandInFusion(3)
     extra = (SegmentationHead(model.feature_channels, n), SegmentationModel(n, 3, **TINY_SEGFORMER),
              create_weighting(weighting, WEIGHTING_PARAMS)) if csc else (None, None, None)
-    return SSVIFTrainer(config, model, _loss, *extra, device="cpu", log=log or (lambda line: None))
+    return Trainer(config, SSVIFStrategy(model, _loss, *extra), device="cpu", log=log or (lambda line: None))
 
 
 def _fit(trainer, work_dir=None, on_epoch_end=None):
@@ -42,6 +45,23 @@ def test_stage_switch_rule_on_a_loss_sequence():
     assert stage_two_starts([5.0, 4.0, 4.5])
 
 
+def _rows(*fusion_means, stage=1):
+    return [{"stage": stage, "loss_fus": m} for m in fusion_means]
+
+
+def test_schedule_gives_each_epoch_its_stage():
+    paper = StageSchedule(csc=True, two_stage=True)
+    assert paper.next_stage([]) == 1
+    assert paper.next_stage(_rows(5.0, 4.0)) == 1
+    assert paper.next_stage(_rows(5.0, 4.0, 4.5)) == 2  # the first rise of the epoch-mean L_fus
+    assert paper.next_stage(_rows(5.0, 4.0, 4.5) + _rows(3.0, stage=2)) == 2  # stage II never ends
+    capped = StageSchedule(csc=True, two_stage=True, stage_one_max_epochs=2)
+    assert [capped.next_stage(_rows(*[5.0, 4.0][:n])) for n in range(3)] == [1, 1, 2]
+    assert StageSchedule(csc=True, two_stage=False).next_stage([]) == 2
+    assert StageSchedule(csc=False, two_stage=True).next_stage(_rows(5.0, 6.0)) == 1
+    assert (paper.final_stage, StageSchedule(csc=False, two_stage=True).final_stage) == (2, 1)
+
+
 @pytest.mark.parametrize("weighting", list(WEIGHTINGS))
 def test_each_weighting_runs_stage_two_steps_and_logs_its_weight(weighting):
     result = _fit(_trainer(weighting, epochs=2))
@@ -53,12 +73,12 @@ def test_each_weighting_runs_stage_two_steps_and_logs_its_weight(weighting):
 
 def test_stage_two_trains_head_and_segmenter_only_after_the_switch():
     trainer = _trainer("fixed", epochs=1)
-    before = [p.clone() for p in trainer.segmenter.parameters()]
+    before = [p.clone() for p in trainer.strategy.segmenter.parameters()]
     _fit(trainer)
-    assert all(torch.equal(a, b) for a, b in zip(before, trainer.segmenter.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.strategy.segmenter.parameters()))
     trainer.config = TrainConfig(**{**trainer.config.__dict__, "epochs": 2})
     _fit(trainer)
-    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.segmenter.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.strategy.segmenter.parameters()))
 
 
 def test_ablations_one_stage_and_without_csc():
@@ -70,16 +90,16 @@ def test_ablations_one_stage_and_without_csc():
 def test_stage_two_gradient_is_that_of_the_weighted_total():
     """The two-pass gradient (autograd.grad + backward) equals backward of L_fus + w L_csc."""
     a, b = _trainer("fixed"), _trainer("fixed")
-    a.stage_two = b.stage_two = True
     b.config = TrainConfig(**{**b.config.__dict__, "gradient_stats": False})
     batch = toy_batches(1)[0]
     for t in (a, b):
         torch.manual_seed(5)
         t.optimizer.step = lambda: None  # keep the gradients for comparison
-        t._step_stage_two(batch)
-    for p, q in zip(a.fusion.parameters(), b.fusion.parameters()):
+        row = t.strategy.step(batch, 2, t.optimizer, t.config)
+        assert ("alpha_cf" in row) == t.config.gradient_stats
+    for p, q in zip(a.strategy.fusion.parameters(), b.strategy.fusion.parameters()):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-7)
-    for p, q in zip(a.segmenter.parameters(), b.segmenter.parameters()):
+    for p, q in zip(a.strategy.segmenter.parameters(), b.strategy.segmenter.parameters()):
         if p.grad is not None:
             torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-7)
 
@@ -129,3 +149,12 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path):
     _fit(_trainer("fixed", epochs=1), tmp_path)
     with pytest.raises(ValueError, match="different configuration"):
         _fit(_trainer("fixed", epochs=2), tmp_path)
+
+
+def test_resume_checkpoint_keeps_the_keys_older_work_dirs_have(tmp_path):
+    """A work dir written before the trainer was split resumes: last.pt keeps its keys and meanings."""
+    _fit(_trainer("fixed", epochs=3), tmp_path)
+    state = torch.load(tmp_path / "last.pt", weights_only=False)
+    assert list(state) == ["config", "modules", "optimizer", "history", "stage_two", "best_val", "best_state",
+                           "best_epoch", "since_best", "stopped"]
+    assert state["stage_two"] is True and [r["stage"] for r in state["history"]] == [1, 2, 2]

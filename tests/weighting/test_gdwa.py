@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from pipeline.train.trainer import _flat_stats
+from pipeline.train.step import projection_stats
 from pipeline.weighting.gdwa import GDWAWeighting, gdwa_weight
 
 
@@ -16,7 +16,7 @@ def _toy_gradients():
 
 
 def test_gradient_statistics_on_a_toy_model():
-    stats = _flat_stats(*_toy_gradients())
+    stats = projection_stats(*_toy_gradients())
     assert stats["grad_norm_fus"] == pytest.approx(5.0)
     assert stats["grad_norm_csc"] == pytest.approx(1.0)
     assert stats["alpha_cf"] == pytest.approx(3 / 25)  # Eq. 8: (g_csc . g_fus) / ||g_fus||^2

@@ -1,0 +1,33 @@
+"""The resume checkpoint ``<work_dir>/last.pt``: everything a run needs to continue after its last epoch.
+
+Written atomically after every epoch (an interruption never leaves a truncated file); loaded only
+by a run of the same TrainConfig, since another configuration's epochs would be resumed silently.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from pipeline.atomic import atomic_torch_save
+
+RESUME_FILE = "last.pt"
+
+
+def resume_path(work_dir: str | Path | None) -> Path | None:
+    """Where the run's resume checkpoint lives (None: no work dir, no resuming)."""
+    return Path(work_dir) / RESUME_FILE if work_dir is not None else None
+
+
+def save_resume_state(path: Path, config, state: dict) -> None:
+    """state: modules, optimizer, history, stage_two and the selection's keys; the config is added."""
+    atomic_torch_save(path, {"config": asdict(config), **state})
+
+
+def load_resume_state(path: Path, config, device: torch.device) -> dict:
+    """The state saved by :func:`save_resume_state`; a checkpoint of another configuration is refused."""
+    state = torch.load(path, map_location=device, weights_only=False)
+    if state["config"] != asdict(config):
+        raise ValueError(f"{path} was written by a different configuration: delete it to start over")
+    return state

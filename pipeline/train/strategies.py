@@ -1,0 +1,84 @@
+"""The two ways a fusion model is trained here, as strategies of one training loop.
+
+:class:`SSVIFStrategy`: the paper's framework, L_fus in stage I and Eq. 2 (L_fus + w_csc L_csc
+through segmentation head H and SegFormer S) in stage II; without CSC, stage I throughout.
+:class:`OriginalStrategy`: a fusion model's own published loss (pipeline.losses.original), one
+stage, no segmentation branches. The loop (pipeline.train.trainer) asks a strategy for the
+modules it trains, tells it when an epoch begins and has it take each step.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pipeline.train.config import TrainConfig
+from pipeline.train.step import LossFn, fusion_step, joint_step
+from pipeline.weighting.base import Weighting
+
+
+class Strategy:
+    """What the loop needs of a framework; by itself: fusion model F trained on loss_fn alone.
+
+    fusion: has features/decode (pipeline.models contract). loss_fn(model, fused, ir, vis): L_fus,
+    also the validation loss of model selection.
+    """
+
+    def __init__(self, fusion: nn.Module, loss_fn: LossFn):
+        self.fusion, self.loss_fn = fusion, loss_fn
+        self.device = torch.device("cpu")
+
+    def check(self, config: TrainConfig) -> None:
+        """Refuse a configuration this strategy cannot train."""
+
+    def modules(self) -> dict[str, nn.Module]:
+        """The trained (and checkpointed) modules, in optimiser order."""
+        return {"fusion": self.fusion}
+
+    def to(self, device: torch.device) -> "Strategy":
+        for module in self.modules().values():
+            module.to(device)
+        self.device = device
+        return self
+
+    def begin_epoch(self, stage: int, history: list[dict]) -> None:
+        """Called before each epoch with its stage and the completed epochs' rows."""
+
+    def step(self, batch: dict, stage: int, optimizer: torch.optim.Optimizer, config: TrainConfig) -> dict:
+        return fusion_step(self.fusion, self.loss_fn, optimizer, batch, config.channels, self.device)
+
+
+class OriginalStrategy(Strategy):
+    """Fusion model F trained with its original framework's loss (one stage, no segmentation branches)."""
+
+    def check(self, config: TrainConfig) -> None:
+        if config.csc:
+            raise ValueError("an original framework has no CSC: train it with csc=False")
+
+
+class SSVIFStrategy(Strategy):
+    """Fusion model F with L_fus; with CSC also head H, segmentation model S and the weighting of w_csc."""
+
+    def __init__(self, fusion: nn.Module, loss_fn: LossFn, head: nn.Module | None = None,
+                 segmenter: nn.Module | None = None, weighting: Weighting | None = None):
+        super().__init__(fusion, loss_fn)
+        self.head, self.segmenter, self.weighting = head, segmenter, weighting
+
+    def check(self, config: TrainConfig) -> None:
+        if config.csc and (self.head is None or self.segmenter is None or self.weighting is None):
+            raise ValueError("a CSC run needs a segmentation head, a segmentation model and a weighting")
+
+    def modules(self) -> dict[str, nn.Module]:
+        mods = {"fusion": self.fusion, "head": self.head, "segmenter": self.segmenter, "weighting": self.weighting}
+        return {k: v for k, v in mods.items() if v is not None}
+
+    def begin_epoch(self, stage: int, history: list[dict]) -> None:
+        if stage == 2:  # the weighting sees the epoch means of the completed stage-II epochs
+            rows = [r for r in history if r["stage"] == 2]
+            self.weighting.begin_epoch([r["loss_fus"] for r in rows], [r["loss_csc"] for r in rows])
+
+    def step(self, batch: dict, stage: int, optimizer: torch.optim.Optimizer, config: TrainConfig) -> dict:
+        if stage == 1:
+            return super().step(batch, stage, optimizer, config)
+        task_gradients = config.gradient_stats or self.weighting.needs_task_gradients
+        return joint_step(self.fusion, self.head, self.segmenter, self.weighting, self.loss_fn, optimizer, batch,
+                          config.channels, self.device, task_gradients)
