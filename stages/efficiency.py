@@ -4,6 +4,9 @@
 
 Reads the PAPER widths whatever the profile (Table IV is about the paper's models). Original
 frameworks take 1-channel input, SSVIF 3 channels. No timings: same params, same bytes.
+Memory: ``mem_MB`` is the device-independent live-tensor tracker; on a CUDA device
+``cuda_mem_MB`` is the CUDA allocator's peak beside it (the paper's "Mem (MB)" is most likely
+that: a GPU measurement), "n/a" on CPU.
 """
 from __future__ import annotations
 
@@ -19,13 +22,13 @@ def main(out: str) -> None:
     import torch
 
     from pipeline.atomic import atomic_write_json
-    from pipeline.models.complexity import MEMORY_MEASURE, efficiency_table
+    from pipeline.models.complexity import CUDA_MEMORY_MEASURE, MEMORY_MEASURE, efficiency_table
     from stages._params import get, load_params
 
     params = load_params()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     table = efficiency_table(get(params, "paper.models"), SIZE, device)
-    table.update(device=device, memory_measure=MEMORY_MEASURE, size=SIZE,
+    table.update(device=device, memory_measure=MEMORY_MEASURE, cuda_memory_measure=CUDA_MEMORY_MEASURE, size=SIZE,
                  macs_counter="torch.utils.flop_counter.FlopCounterMode (conv, linear, attention matmuls); MACs = FLOPs / 2")
     atomic_write_json(out, table)
     click.echo(f"wrote {out}")

@@ -6,16 +6,24 @@
 - Peak memory (``peak_memory_mb``): a TorchDispatchMode that tracks the bytes of every live
   tensor storage (parameters, buffers, inputs, activations) during one inference forward
   pass under ``torch.no_grad()``, and records the maximum. It depends only on the sequence of
-  operators, so it is deterministic and the same on CPU and CUDA; it ignores allocator
-  rounding and kernels' private workspaces. ``cuda_peak_memory_mb`` gives the allocator's view
+  operators, so it is deterministic; it ignores allocator rounding and kernels' private
+  workspaces. ``cuda_peak_memory_mb`` gives the allocator's view
   (``torch.cuda.max_memory_allocated``) when a GPU is there.
+- Training-step memory (``step_peak_bytes``): the same tracker over whole training steps
+  (autograd's saved tensors, gradients and optimizer state included: a storage counts until
+  it dies), optionally under FakeTensorMode, where no memory is allocated and no arithmetic
+  done: the paper-scale peaks of benchmarks/paper_scale.py. A fake run counts exactly the
+  bytes a real CPU run counts (tests/models/test_memory_tracker.py).
 """
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
@@ -52,18 +60,43 @@ def _meta_copy(model: nn.Module) -> nn.Module:
     return clone.to("meta")
 
 
-class LiveTensorBytes(TorchDispatchMode):
-    """Tracks the bytes of live tensor storages created by operators, and their peak."""
+def storage_key(t: torch.Tensor) -> int:
+    """Identity of a tensor's storage (its StorageImpl), valid on every device, meta included."""
+    return t.untyped_storage()._cdata
 
-    def __init__(self, baseline: int, known: set[int]):
+
+class LiveTensorBytes(TorchDispatchMode):
+    """Tracks the bytes of live tensor storages, and their peak.
+
+    A storage is counted from the operator that creates it until the storage itself dies
+    (a weakref on the storage, whose Python object lives as long as the storage does), so a
+    tensor kept only inside autograd's graph (a saved output, held by a C++ copy of the
+    tensor) or by the optimizer still counts. ``held``: tensors alive before tracking starts
+    (parameters, buffers, gradients, optimizer state, inputs); they count in the baseline
+    and leave it when they die (e.g. gradients set to None).
+
+    meta_scalars: a fake tensor (FakeTensorMode) or a meta tensor has no value to read; with
+    this on, ``.item()`` reads 1 (the memory of a step depends on its shapes, not its values),
+    so a whole training step runs on fake tensors: a paper-scale peak is measured without
+    allocating it (see :func:`step_peak_bytes`, :class:`ShapeOnlyCalls`).
+    """
+
+    def __init__(self, held=(), meta_scalars: bool = False):
         super().__init__()
-        self.current = self.peak = baseline
-        self.known = known  # storages counted in the baseline (parameters, buffers, inputs)
-        self.refs: dict[int, int] = {}
-        self.sizes: dict[int, int] = {}
+        self.current = self.peak = 0
+        self.live: dict[int, int] = {}
+        self.meta_scalars = meta_scalars
+        for t in held:
+            if isinstance(t, torch.Tensor):
+                self._track(t)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
+        kwargs = kwargs or {}
+        if self.meta_scalars:
+            fake = _meta_scalar(func, args, kwargs)
+            if fake is not None:
+                return fake
+        out = func(*args, **kwargs)
         for t in tree_flatten(out)[0]:
             if isinstance(t, torch.Tensor):
                 self._track(t)
@@ -71,30 +104,115 @@ class LiveTensorBytes(TorchDispatchMode):
 
     def _track(self, t: torch.Tensor) -> None:
         storage = t.untyped_storage()
-        key = storage.data_ptr()
-        if key in self.known or storage.nbytes() == 0:
+        key, size = storage._cdata, storage.nbytes()
+        if key in self.live or size == 0:
             return
-        if key not in self.refs:
-            self.refs[key], self.sizes[key] = 0, storage.nbytes()
-            self.current += self.sizes[key]
-            self.peak = max(self.peak, self.current)
-        self.refs[key] += 1  # one per tensor object; freed when the last one dies
-        weakref.finalize(t, self._release, key)
+        self.live[key] = size
+        self.current += size
+        self.peak = max(self.peak, self.current)
+        weakref.finalize(storage, self._release, key)
 
     def _release(self, key: int) -> None:
-        self.refs[key] -= 1
-        if self.refs[key] == 0:
-            self.current -= self.sizes.pop(key)
-            del self.refs[key]
+        self.current -= self.live.pop(key)
+
+    def reset_peak(self) -> None:
+        """Start a new peak from the bytes live now (e.g. between a warm-up step and the measured one)."""
+        self.peak = self.current
+
+
+def _shape_only(t: torch.Tensor) -> bool:
+    """A tensor without data: on the meta device, or a FakeTensor."""
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return t.device.type == "meta" or isinstance(t, FakeTensor)
+
+
+def _meta_scalar(func, args, kwargs):
+    """For fake or meta inputs: .item() -> 1 (of the tensor's kind); a meta tensor's copy to the CPU -> ones."""
+    tensors = [a for a in tree_flatten((args, kwargs))[0] if isinstance(a, torch.Tensor)]
+    if not tensors or not _shape_only(tensors[0]):
+        return None
+    if func is torch.ops.aten._local_scalar_dense.default:
+        t = tensors[0]
+        return True if t.dtype == torch.bool else (1.0 if t.is_floating_point() else 1)
+    if func is torch.ops.aten._to_copy.default and str(kwargs.get("device", "meta")) == "cpu":
+        t = tensors[0]
+        return torch.ones(t.shape, dtype=kwargs.get("dtype") or t.dtype, device="cpu")
+    return None
+
+
+class ShapeOnlyCalls(TorchFunctionMode):
+    """Calls that a FakeTensorMode run needs to pass as a real CPU run would.
+
+    - ``Tensor.tolist()`` of a fake tensor reads ones (as ``.item()`` reads 1 under
+      ``LiveTensorBytes(meta_scalars=True)``);
+    - ``one_hot`` takes the CPU kernel's path (class-range check by ``aminmax``, then zeros and
+      a scatter) instead of the fake path (a comparison with an arange: other tensors).
+    With these, a fake run creates exactly the storages a real CPU run does
+    (tests/models/test_memory_tracker.py checks a whole stage-II step).
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.Tensor.tolist and _shape_only(args[0]):
+            return torch.ones(args[0].shape, device="cpu").tolist() if args[0].dim() else 1.0
+        if func is F.one_hot and _shape_only(args[0]) and args[0].numel():
+            x = args[0]
+            n = args[1] if len(args) > 1 else kwargs.get("num_classes", -1)
+            if n < 0:
+                raise ValueError("one_hot of a fake tensor needs num_classes")
+            torch.aminmax(x)
+            return torch.zeros((*x.shape, n), dtype=x.dtype, device=x.device).scatter_(-1, x.unsqueeze(-1), 1)
+        return func(*args, **kwargs)
+
+
+def fake_modules(fake_mode, modules) -> dict[int, torch.Tensor]:
+    """Replace the parameters and buffers of ``modules`` in place by fake tensors of ``fake_mode``.
+
+    Shared tensors stay shared. Returns {id(real tensor): its fake}, e.g. to point an
+    optimizer's parameter groups at the fakes.
+    """
+    memo: dict[int, torch.Tensor] = {}
+    for module in modules:
+        for m in module.modules():
+            for key, p in list(m._parameters.items()):
+                if p is not None:
+                    if id(p) not in memo:
+                        memo[id(p)] = nn.Parameter(fake_mode.from_tensor(p.detach()), requires_grad=p.requires_grad)
+                    m._parameters[key] = memo[id(p)]
+            for key, b in list(m._buffers.items()):
+                if b is not None:
+                    if id(b) not in memo:
+                        memo[id(b)] = fake_mode.from_tensor(b)
+                    m._buffers[key] = memo[id(b)]
+    return memo
+
+
+def step_peak_bytes(step, held, steps: int = 2, fake_mode=None) -> int:
+    """Peak live-tensor bytes of the last of ``steps`` calls of ``step()`` (the earlier ones warm up:
+    gradients and optimizer state exist from the second step on, as in training).
+
+    held: the tensors alive before the first call (parameters, buffers, inputs). fake_mode: a
+    FakeTensorMode the tensors belong to (a paper-scale step measured without its memory).
+    """
+    tracker = LiveTensorBytes(held, meta_scalars=True)
+    with contextlib.ExitStack() as stack:
+        if fake_mode is not None:
+            stack.enter_context(fake_mode)
+        stack.enter_context(ShapeOnlyCalls())
+        stack.enter_context(tracker)
+        for i in range(steps):
+            if i == steps - 1:
+                tracker.reset_peak()
+            step()
+    return tracker.peak
 
 
 def peak_memory_mb(model: nn.Module, channels: int, size: int = 256, device: str = "cpu") -> float:
     """Peak bytes of live tensors (MB = 2^20 bytes) for one inference pass at size x size."""
     model = model.to(device).eval()
     ir, vis = _inputs(channels, size, device)
-    held = list(model.parameters()) + list(model.buffers()) + [ir, vis]
-    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in held}
-    mode = LiveTensorBytes(sum(storages.values()), set(storages))
+    mode = LiveTensorBytes(list(model.parameters()) + list(model.buffers()) + [ir, vis])
     with torch.no_grad(), mode:
         out = model(ir, vis)
     del out
@@ -118,8 +236,15 @@ def cuda_peak_memory_mb(model: nn.Module, channels: int, size: int = 256) -> flo
 FRAMEWORK_CHANNELS = {"original": 1, "ssvif": 3}
 
 
+NOT_MEASURED = "n/a"  # the CUDA allocator's peak off a GPU
+
+
 def model_efficiency(model: nn.Module, channels: int, size: int = 256, device: str = "cpu") -> dict:
-    """Parameters, MACs and peak live-tensor memory of one model at size x size, rounded for JSON."""
+    """Parameters, MACs and peak memory of one model at size x size, rounded for JSON.
+
+    mem_MB: the live-tensor tracker (any device); cuda_mem_MB: the CUDA allocator's peak
+    (``torch.cuda.max_memory_allocated``) on a CUDA device, "n/a" elsewhere.
+    """
     params = count_parameters(model)
     macs = count_macs(model, channels, size)
     return {
@@ -128,6 +253,7 @@ def model_efficiency(model: nn.Module, channels: int, size: int = 256, device: s
         "macs": macs,
         "macs_G": round(macs / 1e9, 6),
         "mem_MB": round(peak_memory_mb(model, channels, size, device), 6),
+        "cuda_mem_MB": round(cuda_peak_memory_mb(model, channels, size), 6) if str(device).startswith("cuda") else NOT_MEASURED,
         "input": f"({size},{size},{channels})",
     }
 
@@ -149,6 +275,12 @@ def efficiency_table(widths: dict[str, dict], size: int = 256, device: str = "cp
     return table
 
 
+CUDA_MEMORY_MEASURE = (
+    "cuda_mem_MB: torch.cuda.max_memory_allocated over the same inference pass (peak stats reset after the "
+    "model and inputs are on the GPU, so they count), MB = 2^20 bytes; includes the caching allocator's 512-byte "
+    "rounding and the workspaces kernels allocate through it (cuBLAS, cuDNN), not the CUDA context; the most likely "
+    "reading of the paper's 'Mem (MB)' (a GPU measurement); 'n/a' when the stage runs without a GPU"
+)
 MEMORY_MEASURE = (
     "peak bytes of live tensor storages (parameters, buffers, inputs, activations) during one "
     "inference forward pass under torch.no_grad(), batch 1, tracked by a TorchDispatchMode; "

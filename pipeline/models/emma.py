@@ -16,6 +16,7 @@ import math
 import torch
 import torch.nn as nn
 
+from pipeline.models.checkpointing import CheckpointedBlocks
 from pipeline.models.padding import crop_to, pad_to_multiple
 from pipeline.models.restormer_blocks import RestormerCNNBlock, conv3x3
 
@@ -23,7 +24,7 @@ STRIDE = 8  # three stride-2 downsamplings
 MIN_SIZE = 9  # the H/8 features need 2 pixels for their reflect-padded convolutions
 
 
-class EMMAEncoder(nn.Module):
+class EMMAEncoder(CheckpointedBlocks, nn.Module):
     """One modality: RC blocks at H, H/2, H/4, H/8 joined by bias-free stride-2 reflect convs."""
 
     def __init__(self, channels: int, widths: list[int], num_heads: int):
@@ -34,13 +35,13 @@ class EMMAEncoder(nn.Module):
             nn.Conv2d(c, c, 3, stride=2, padding=1, bias=False, padding_mode="reflect") for c in widths[:-1])
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        scales = [self.blocks[0](x)]
+        scales = [self.run_block(self.blocks[0], x)]
         for down, block in zip(self.downs, self.blocks[1:]):
-            scales.append(block(down(scales[-1])))
+            scales.append(self.run_block(block, down(scales[-1])))
         return scales
 
 
-class EMMA(nn.Module):
+class EMMA(CheckpointedBlocks, nn.Module):
     """U-Fuser for C-channel inputs. features(ir, vis) -> [f1, f2, f3, f4]; decode -> (B, C, H, W) in [0, 1]."""
 
     def __init__(self, channels: int = 1, widths: list[int] = (8, 16, 32, 32), num_heads: int = 8):
@@ -73,16 +74,16 @@ class EMMA(nn.Module):
         vis_scales = self.vis_encoder(pad_to_multiple(vis, STRIDE))
         fused = []
         for k, (fuse, i, v) in enumerate(zip(self.fuse, ir_scales, vis_scales)):
-            f = fuse(torch.cat([i, v], 1))  # infrared first, as the original
+            f = self.run_block(fuse, torch.cat([i, v], 1))  # infrared first, as the original
             fused.append(crop_to(f, math.ceil(h / 2**k), math.ceil(w / 2**k)))
         return fused
 
     def decode(self, features: list[torch.Tensor]) -> torch.Tensor:
         f1, f2, f3, f4 = features
-        x = self._up(self.up4, self.de4(f4), f3)
-        x = self._up(self.up3, self.de3(torch.cat([x, f3], 1)), f2)
-        x = self._up(self.up2, self.de2(torch.cat([x, f2], 1)), f1)
-        x = self.de1(torch.cat([x, f1], 1))
+        x = self._up(self.up4, self.run_block(self.de4, f4), f3)
+        x = self._up(self.up3, self.run_block(self.de3, torch.cat([x, f3], 1)), f2)
+        x = self._up(self.up2, self.run_block(self.de2, torch.cat([x, f2], 1)), f1)
+        x = self.run_block(self.de1, torch.cat([x, f1], 1))
         return torch.sigmoid(self.last(x))
 
     @staticmethod

@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from pipeline.models.checkpointing import CheckpointedBlocks
+
 SOBEL_X = ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0))
 
 
@@ -55,7 +57,7 @@ class RGBD(nn.Module):
         return F.leaky_relu(self.conv_down(dense) + self.conv_up(self.sobel(x)), negative_slope=0.1)
 
 
-class SeAFusionEncoder(nn.Module):
+class SeAFusionEncoder(CheckpointedBlocks, nn.Module):
     """One modality: conv3x3 C -> w, RGBD(w -> 2w), RGBD(2w -> 3w). (B, C, H, W) -> (B, 3w, H, W)."""
 
     def __init__(self, channels: int, width: int):
@@ -65,7 +67,7 @@ class SeAFusionEncoder(nn.Module):
         self.rgbd2 = RGBD(2 * width, 3 * width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.rgbd2(self.rgbd1(conv_lrelu(self.conv, x)))
+        return self.run_block(self.rgbd2, self.run_block(self.rgbd1, conv_lrelu(self.conv, x)))
 
 
 class DecoderLayer(nn.Module):

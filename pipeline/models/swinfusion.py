@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from pipeline.models.checkpointing import CheckpointedBlocks
 from pipeline.models.padding import crop_to, pad_to_multiple
 from pipeline.models.swin_blocks import CrossSwinBlock, shifted_window_mask, swin_stack
 
@@ -47,7 +48,7 @@ def to_image(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return x.transpose(1, 2).reshape(x.shape[0], -1, *size)
 
 
-class SwinFusion(nn.Module):
+class SwinFusion(CheckpointedBlocks, nn.Module):
     """SwinFusion for C-channel inputs. features(ir, vis) -> (B, embed_dim, H, W); decode -> (B, C, H, W)."""
 
     def __init__(self, channels: int = 1, embed_dim: int = 60, num_heads: int = 6, window_size: int = 8,
@@ -98,7 +99,7 @@ class SwinFusion(nn.Module):
         size = x.shape[-2:]
         t = self.patch_norm(to_tokens(x))
         for block in blocks:
-            t = block(t, size, mask)
+            t = self.run_block(block, t, size, mask)
         return norm(t)
 
     def features(self, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
@@ -113,13 +114,13 @@ class SwinFusion(nn.Module):
         for group in self.fusion:
             sa, sb = ta, tb
             for block in group["self_a"]:
-                ta = block(ta, size, mask)
+                ta = self.run_block(block, ta, size, mask)
             for block in group["self_b"]:
-                tb = block(tb, size, mask)
+                tb = self.run_block(block, tb, size, mask)
             ta, tb = ta + sa, tb + sb  # intra-modal residual (original CRSTB)
             ca, cb = ta, tb
             for block in group["cross"]:
-                ta, tb = block(ta, tb, size, mask)
+                ta, tb = self.run_block(block, ta, tb, size, mask)
             ta, tb = ta + ca, tb + cb  # inter-modal residual (original CRSTB)
         fa = to_image(self.norm_fusion_a(ta), size)
         fb = to_image(self.norm_fusion_b(tb), size)
@@ -134,7 +135,7 @@ class SwinFusion(nn.Module):
         mask = self._mask(size, x.device)
         t = self.patch_norm(to_tokens(x))
         for block in self.recon:
-            t = block(t, size, mask)
+            t = self.run_block(block, t, size, mask)
         x = to_image(self.norm_recon(t), size)
         x = F.leaky_relu(self.conv_last1(x), 0.2)
         x = F.leaky_relu(self.conv_last2(x), 0.2)

@@ -15,7 +15,7 @@ from pipeline.data.registry import DATASETS
 from pipeline.report.run_match import FMB_HEADLINE, find_run
 from pipeline.report.spec import FUSION_METRICS, TABLES, TableSpec
 
-EFFICIENCY_KEYS = ("params_M", "macs_G", "mem_MB")
+EFFICIENCY_KEYS = ("params_M", "macs_G", "mem_MB", "cuda_mem_MB")
 # The registry's datasets by task: fusion and segmentation are scored on the segmentation datasets
 # (the headline dataset first, as the paper reports them), detection on the detection dataset.
 SCORED_DATASETS = tuple(sorted((n for n, s in DATASETS.items() if s.task == "segmentation"),

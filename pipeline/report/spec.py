@@ -134,7 +134,8 @@ TABLE3 = TableSpec(
 TABLE4 = TableSpec(
     "table4", "IV", "Inference cost at 256x256: parameters, multiply-accumulates (the paper's FLOPs), memory",
     (ColumnSpec("input_size", "Input size", higher=None), ColumnSpec("params_M", "Params (M)", 2, None),
-     ColumnSpec("macs_G", "FLOPs (G)", 2, None), ColumnSpec("mem_MB", "Mem (MB)", 1, None)),
+     ColumnSpec("macs_G", "FLOPs (G)", 2, None), ColumnSpec("mem_MB", "Mem (MB)", 1, None),
+     ColumnSpec("cuda_mem_MB", "Mem, CUDA allocator (MB)", 1, None)),
     tuple(RowSpec(f"{short} / {fw_label}", f"{short}/{fw_label}", ("efficiency", model, fw))
           for short, model in MODELS.items() for fw, fw_label in (("original", "Original"), ("ssvif", "SSVIF"))),
     marks=())

@@ -77,13 +77,27 @@ def train_config(s: RunSettings) -> TrainConfig:
                        gradient_stats=gradient_stats, **common)
 
 
-def build_trainer(s: RunSettings, device=None, log=None) -> Trainer:
-    """Networks seeded by the run's seed, the run's loss and (SSVIF + CSC) head, SegFormer, weighting."""
+def fusion_model_for_training(name: str, channels: int, widths: dict, train: dict):
+    """The fusion model a run trains, with the run's memory and speed switches (params
+    ``<profile>.train``): ``checkpointing`` recomputes each block's activations in the backward
+    pass (same maths, less memory); ``compile`` runs it through torch.compile. Both default off."""
+    from pipeline.models.checkpointing import set_checkpointing
+    from pipeline.models.compiled import compile_fusion_model
     from pipeline.models.registry import create_fusion_model
 
+    model = create_fusion_model(name, channels, **widths)
+    if train.get("checkpointing", False):
+        set_checkpointing(model, True)
+    if train.get("compile", False):
+        compile_fusion_model(model)
+    return model
+
+
+def build_trainer(s: RunSettings, device=None, log=None) -> Trainer:
+    """Networks seeded by the run's seed, the run's loss and (SSVIF + CSC) head, SegFormer, weighting."""
     config = train_config(s)
     torch.manual_seed(config.seed)
-    model = create_fusion_model(s.run["model"], config.channels, **s.widths)
+    model = fusion_model_for_training(s.run["model"], config.channels, s.widths, s.train)
     if s.framework == "original":
         return Trainer(config, OriginalStrategy(model, original_framework(s.run["model"]).loss), device=device, log=log)
     weights = FusionLossWeights(float(s.loss["lambda_int"]), float(s.loss["lambda_grad"]), float(s.loss["lambda_ssim"]),

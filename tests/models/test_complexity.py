@@ -52,3 +52,15 @@ def test_efficiency_table_is_deterministic(quick_widths):
         assert row["original"]["input"] == "(16,16,1)" and row["ssvif"]["input"] == "(16,16,3)"
         assert row["ssvif"]["params"] > row["original"]["params"]
         assert row["ssvif"]["mem_MB"] > 0
+
+
+def test_cuda_memory_column_is_not_measured_on_cpu(quick_widths):
+    table = efficiency_table({"seafusion": quick_widths["seafusion"]}, size=16, device="cpu")
+    assert table["seafusion"]["original"]["cuda_mem_MB"] == "n/a"
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_allocator_peak_beside_the_tracker(quick_widths):
+    row = efficiency_table({"seafusion": quick_widths["seafusion"]}, size=64, device="cuda")["seafusion"]["ssvif"]
+    # every tracked storage is allocated by the caching allocator, rounded up: its peak is not below the tracker's
+    assert row["cuda_mem_MB"] >= row["mem_MB"] > 0

@@ -48,7 +48,7 @@ def fake_file(rel: str) -> dict:
     if rel.startswith("detect/"):
         return {"mAP50": fake(rel, "mAP", low=75, high=82), "AP50": {c: fake(rel, c, low=50, high=95) for c in DETECT}}
     return {m: {fw: {"params_M": fake(m, fw, "p", high=2), "macs_G": fake(m, fw, "m", high=80),
-                     "mem_MB": fake(m, fw, "b", high=700)} for fw in ("original", "ssvif")}
+                     "mem_MB": fake(m, fw, "b", high=700), "cuda_mem_MB": "n/a"} for fw in ("original", "ssvif")}
             for m in ("swinfusion", "emma", "seafusion")} | {"device": "cpu"}
 
 
