@@ -1,6 +1,20 @@
-"""Fusing whole images with a trained model: full resolution, 8-bit RGB out."""
+"""Fusing whole images with a trained model (or a rule: `pipeline.fusion_rules.rule_fuser`), 8-bit RGB PNG out.
+
+`fuse_files` is the one loop both fuse stages (and `ssvif fuse`) run: read a pair, fuse it,
+encode and write its PNG. Images are independent, so they are fused on worker threads, one
+image per worker, each worker with the caller's intra-op thread count: every image goes
+through exactly the operations, on exactly the thread count, of a one-image-at-a-time run,
+so the bytes do not depend on the number of workers. PNG encoding (zlib; Pillow releases
+the GIL) runs on its own writer thread, off the critical path. Batching images instead was
+measured not to pay on CPU and changes SwinFusion/EMMA outputs by 1 gray level on some
+pixels (benchmarks/fuse_throughput.py).
+"""
 from __future__ import annotations
 
+import functools
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -8,6 +22,9 @@ import numpy as np
 import torch
 
 from pipeline.train.inputs import model_inputs, to_rgb
+
+# (uint8 infrared (H, W), uint8 visible (H, W, 3)) -> uint8 RGB (H, W, 3)
+Fuser = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def to_tensors(ir: np.ndarray, vis: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,21 +46,95 @@ def fuse_arrays(model, channels: int, ir: np.ndarray, vis: np.ndarray) -> np.nda
     return (rgb * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
 
 
-def fuse_pairs(model, channels: int, pairs: Iterable[tuple[str, Path, Path]], out_dir: Path,
-               log: Callable[[str], None] | None = None) -> int:
-    """Fuse (stem, ir_path, vis_path) pairs into out_dir/<stem>.png; returns the count."""
+def model_fuser(model, channels: int) -> Fuser:
+    """The `Fuser` of a trained fusion model (see `fuse_arrays`)."""
+    return functools.partial(fuse_arrays, model, channels)
+
+
+def available_cpus() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def image_workers(threads: int, device: torch.device | str = "cpu") -> int:
+    """Images fused at once: one per `threads` available cores on CPU, one on an accelerator.
+
+    Output bytes never depend on it (see the module docstring); only the wall time does.
+    """
+    if torch.device(device).type != "cpu":
+        return 1
+    return max(1, available_cpus() // max(1, threads))
+
+
+def fuse_files(fuse: Fuser, pairs: Iterable[tuple[str, Path, Path]], out_dir: Path, *, workers: int = 1,
+               threads: int | None = None, log: Callable[[str], None] | None = None) -> int:
+    """Fuse (stem, ir_path, vis_path) pairs into out_dir/<stem>.png; returns the count.
+
+    ``workers`` pairs are read and fused at once, each worker thread with ``threads`` intra-op
+    threads (default: the caller's); PNGs are encoded and written on a separate writer thread.
+    At most ``2 * workers`` fused images wait in memory. On any error nothing new starts, the
+    running work is waited for and the error is raised: a caller inside `atomic_dir` then
+    removes the partial folder, and no thread writes into it afterwards.
+    """
     from pipeline.data.io import read_infrared, read_visible, write_png
 
-    pairs = list(pairs)
-    for i, (stem, ir_path, vis_path) in enumerate(pairs, 1):
+    pairs, out_dir = list(pairs), Path(out_dir)
+    threads = threads or torch.get_num_threads()
+    workers = max(1, int(workers))
+
+    def compute(stem: str, ir_path: Path, vis_path: Path) -> np.ndarray:
         try:
-            fused = fuse_arrays(model, channels, read_infrared(ir_path), read_visible(vis_path))
+            return fuse(read_infrared(ir_path), read_visible(vis_path))
         except ValueError as err:
             raise ValueError(f"{stem}: {err} ({ir_path}, {vis_path})") from err
-        write_png(Path(out_dir) / f"{stem}.png", fused)
-        if log and (i % 50 == 0 or i == len(pairs)):
-            log(f"fused {i}/{len(pairs)}")
+
+    def write(stem: str, image: np.ndarray) -> None:
+        write_png(out_dir / f"{stem}.png", image)
+
+    window = 2 * workers
+    fusing: deque[tuple[str, Future]] = deque()
+    writing: deque[Future] = deque()
+    computers = ThreadPoolExecutor(workers, thread_name_prefix="fuse", initializer=torch.set_num_threads,
+                                   initargs=(threads,))
+    writer = ThreadPoolExecutor(1, thread_name_prefix="fuse-png")
+    fused = 0
+
+    def collect_one() -> None:  # the oldest fused image goes to the writer, in order
+        nonlocal fused
+        stem, future = fusing.popleft()
+        writing.append(writer.submit(write, stem, future.result()))
+        fused += 1
+        while writing and (writing[0].done() or len(writing) > window):
+            writing.popleft().result()  # raises a write error here
+        if log and (fused % 50 == 0 or fused == len(pairs)):
+            log(f"fused {fused}/{len(pairs)}")
+
+    try:
+        for stem, ir_path, vis_path in pairs:
+            fusing.append((stem, computers.submit(compute, stem, ir_path, vis_path)))
+            if len(fusing) >= window:
+                collect_one()
+        while fusing:
+            collect_one()
+        while writing:
+            writing.popleft().result()
+    finally:
+        computers.shutdown(wait=True, cancel_futures=True)
+        writer.shutdown(wait=True, cancel_futures=True)
     return len(pairs)
+
+
+def fuse_pairs(model, channels: int, pairs: Iterable[tuple[str, Path, Path]], out_dir: Path,
+               log: Callable[[str], None] | None = None, workers: int | None = None) -> int:
+    """Fuse (stem, ir_path, vis_path) pairs with a model into out_dir/<stem>.png; returns the count.
+
+    ``workers`` defaults to `image_workers` for the caller's thread count and the model's device.
+    """
+    if workers is None:
+        workers = image_workers(torch.get_num_threads(), next(model.parameters()).device)
+    return fuse_files(model_fuser(model, channels), pairs, out_dir, workers=workers, log=log)
 
 
 def split_pairs(spec, root: str | Path, split: dict) -> list[tuple[str, Path, Path]]:
