@@ -6,7 +6,7 @@
 Needs data/raw/<dataset>, data/splits/<dataset>.json and (for a run) data/runs/<run>/model.pt.
 Variants, each writing into a temp folder, back to back, best of ``--repeat``:
   sequential   the loop before fuse_files: read, fuse, encode and write one image after another
-  fuse_files   1 worker (the fused images' PNGs on the writer thread)
+  fuse_files   1 worker (a worker thread, the main thread waiting)
   fuse_files   N workers (N = available cores // threads, what the stages use)
 Every variant's PNG bytes are compared with the first's. ``--batch`` also fuses batches of 2
 and 4 same-size images and prints their CPU time and the largest pixel difference from

@@ -37,7 +37,7 @@ def main(rule: str, dataset: str, raw: str, split_file: str, out: str) -> None:
 
     split = json.loads(open(split_file).read())
     pairs = split_pairs(get_dataset(dataset), raw, split)
-    # the same loop as the fuse stage: images on parallel workers, PNGs on a writer thread
+    # the same loop as the fuse stage: images (read, fuse, PNG) on parallel workers
     with atomic_dir(out) as tmp:
         fuse_files(rule_fuser(rule), pairs, tmp, workers=image_workers(threads), threads=threads)
     click.echo(f"fuse_rule {rule} {dataset}: {len(pairs)} images")

@@ -1,11 +1,11 @@
 """Fusing whole images with a trained model (or a rule: `pipeline.fusion_rules.rule_fuser`), 8-bit RGB PNG out.
 
 `fuse_files` is the one loop both fuse stages (and `ssvif fuse`) run: read a pair, fuse it,
-encode and write its PNG. Images are independent, so they are fused on worker threads, one
-image per worker, each worker with the caller's intra-op thread count: every image goes
-through exactly the operations, on exactly the thread count, of a one-image-at-a-time run,
-so the bytes do not depend on the number of workers. PNG encoding (zlib; Pillow releases
-the GIL) runs on its own writer thread, off the critical path. Batching images instead was
+encode and write its PNG. Images are independent, so they run on worker threads, one image
+per worker, each worker with the caller's intra-op thread count: every image goes through
+exactly the operations, on exactly the thread count, of a one-image-at-a-time run, so the
+bytes do not depend on the number of workers. torch, PNG decoding and encoding (zlib) release
+the GIL, so one worker's PNG work overlaps another's fusing. Batching images instead was
 measured not to pay on CPU and changes SwinFusion/EMMA outputs by 1 gray level on some
 pixels (benchmarks/fuse_throughput.py).
 """
@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -59,12 +58,13 @@ def available_cpus() -> int:
 
 
 def image_workers(threads: int, device: torch.device | str = "cpu") -> int:
-    """Images fused at once: one per `threads` available cores on CPU, one on an accelerator.
+    """Images fused at once: one per `threads` available cores on CPU; two on an accelerator
+    (one image is read, encoded and written while the other is fused).
 
     Output bytes never depend on it (see the module docstring); only the wall time does.
     """
     if torch.device(device).type != "cpu":
-        return 1
+        return 2
     return max(1, available_cpus() // max(1, threads))
 
 
@@ -72,57 +72,34 @@ def fuse_files(fuse: Fuser, pairs: Iterable[tuple[str, Path, Path]], out_dir: Pa
                threads: int | None = None, log: Callable[[str], None] | None = None) -> int:
     """Fuse (stem, ir_path, vis_path) pairs into out_dir/<stem>.png; returns the count.
 
-    ``workers`` pairs are read and fused at once, each worker thread with ``threads`` intra-op
-    threads (default: the caller's); PNGs are encoded and written on a separate writer thread.
-    At most ``2 * workers`` fused images wait in memory. On any error nothing new starts, the
-    running work is waited for and the error is raised: a caller inside `atomic_dir` then
-    removes the partial folder, and no thread writes into it afterwards.
+    ``workers`` threads each take the next pair and read, fuse, encode and write it (no
+    hand-offs between threads per image: each worker's PNG encoding overlaps the others'
+    fusing), each with ``threads`` intra-op threads (default: the caller's). On any error
+    nothing new starts, the running images are finished and the error is raised: a caller
+    inside `atomic_dir` then removes the partial folder, and no thread writes into it afterwards.
     """
     from pipeline.data.io import read_infrared, read_visible, write_png
 
     pairs, out_dir = list(pairs), Path(out_dir)
     threads = threads or torch.get_num_threads()
-    workers = max(1, int(workers))
 
-    def compute(stem: str, ir_path: Path, vis_path: Path) -> np.ndarray:
+    def one(stem: str, ir_path: Path, vis_path: Path) -> None:
         try:
-            return fuse(read_infrared(ir_path), read_visible(vis_path))
+            image = fuse(read_infrared(ir_path), read_visible(vis_path))
         except ValueError as err:
             raise ValueError(f"{stem}: {err} ({ir_path}, {vis_path})") from err
-
-    def write(stem: str, image: np.ndarray) -> None:
         write_png(out_dir / f"{stem}.png", image)
 
-    window = 2 * workers
-    fusing: deque[tuple[str, Future]] = deque()
-    writing: deque[Future] = deque()
-    computers = ThreadPoolExecutor(workers, thread_name_prefix="fuse", initializer=torch.set_num_threads,
-                                   initargs=(threads,))
-    writer = ThreadPoolExecutor(1, thread_name_prefix="fuse-png")
-    fused = 0
-
-    def collect_one() -> None:  # the oldest fused image goes to the writer, in order
-        nonlocal fused
-        stem, future = fusing.popleft()
-        writing.append(writer.submit(write, stem, future.result()))
-        fused += 1
-        while writing and (writing[0].done() or len(writing) > window):
-            writing.popleft().result()  # raises a write error here
-        if log and (fused % 50 == 0 or fused == len(pairs)):
-            log(f"fused {fused}/{len(pairs)}")
-
+    pool = ThreadPoolExecutor(max(1, int(workers)), thread_name_prefix="fuse", initializer=torch.set_num_threads,
+                              initargs=(threads,))
     try:
-        for stem, ir_path, vis_path in pairs:
-            fusing.append((stem, computers.submit(compute, stem, ir_path, vis_path)))
-            if len(fusing) >= window:
-                collect_one()
-        while fusing:
-            collect_one()
-        while writing:
-            writing.popleft().result()
+        futures = [pool.submit(one, *pair) for pair in pairs]
+        for done, future in enumerate(as_completed(futures), 1):
+            future.result()  # the first error raises here; `finally` cancels what has not started
+            if log and (done % 50 == 0 or done == len(pairs)):
+                log(f"fused {done}/{len(pairs)}")
     finally:
-        computers.shutdown(wait=True, cancel_futures=True)
-        writer.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
     return len(pairs)
 
 
