@@ -57,12 +57,21 @@ def available_cpus() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+WORKERS_ENV = "SSVIF_FUSE_WORKERS"  # overrides image_workers (e.g. 1 on a CPU shared with other jobs)
+
+
 def image_workers(threads: int, device: torch.device | str = "cpu") -> int:
     """Images fused at once: one per `threads` available cores on CPU; two on an accelerator
-    (one image is read, encoded and written while the other is fused).
+    (one image is read, encoded and written while the other is fused); $SSVIF_FUSE_WORKERS if set.
 
-    Output bytes never depend on it (see the module docstring); only the wall time does.
+    Output bytes never depend on it (see the module docstring); only the wall time does. On a CPU
+    that other jobs keep busy, parallel workers gain nothing and can lose a little.
     """
+    override = os.environ.get(WORKERS_ENV, "").strip()
+    if override:
+        if not override.isdigit() or int(override) < 1:
+            raise ValueError(f"{WORKERS_ENV}={override!r}: give a whole number >= 1 (images fused at once).")
+        return int(override)
     if torch.device(device).type != "cpu":
         return 2
     return max(1, available_cpus() // max(1, threads))

@@ -119,10 +119,16 @@ def test_a_failing_pair_names_it_and_leaves_no_output_folder(model, pairs, tmp_p
     assert not out.exists() and list((tmp_path / "fused").iterdir()) == []
 
 
-def test_image_workers():
+def test_image_workers(monkeypatch):
+    monkeypatch.delenv(F.WORKERS_ENV, raising=False)
     assert F.image_workers(1) == F.available_cpus()
     assert F.image_workers(F.available_cpus() + 1) == 1
     assert F.image_workers(8, "meta") == 2  # an accelerator: one image fused while another is written
+    monkeypatch.setenv(F.WORKERS_ENV, "3")
+    assert F.image_workers(1) == 3 and F.image_workers(1, "meta") == 3
+    monkeypatch.setenv(F.WORKERS_ENV, "0")
+    with pytest.raises(ValueError, match=F.WORKERS_ENV):
+        F.image_workers(1)
 
 
 @pytest.mark.slow  # two stage processes, a few seconds each
