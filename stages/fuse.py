@@ -23,7 +23,8 @@ def params_for(run_name: str, run: dict) -> list[str]:
     return [f"runs.{run_name}", "{profile}.threads"]
 
 
-def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Path, log, threads: int) -> None:
+def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Path, log,
+                  threads: int | None = None) -> None:
     from pipeline.atomic import atomic_dir
     from pipeline.data.registry import get_dataset
     from pipeline.train.fuse import fuse_files, image_workers, model_fuser, split_pairs
@@ -34,6 +35,9 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
                                    f"pass the split file of {dataset!r} with --split (as dvc.yaml does)")
     pairs = split_pairs(get_dataset(dataset), raw, doc)
     # images on parallel workers, each with the pinned thread count: the bytes do not depend on it
+    import torch
+
+    threads = threads or torch.get_num_threads()
     workers = image_workers(threads, next(model.parameters()).device)
     log(f"{len(pairs)} images, {workers} at a time")
     with atomic_dir(out) as tmp:
