@@ -58,3 +58,16 @@ def get_rule(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
 def to_uint8(image: torch.Tensor) -> torch.Tensor:
     """[0, 1] float (B, C, H, W) -> uint8 (B, H, W, C) for PNG writing (rounded, clipped)."""
     return (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def rule_fuser(name: str):
+    """The rule as a `pipeline.train.fuse.Fuser`: uint8 ir (H, W), vis (H, W, 3) -> uint8 RGB (H, W, 3)."""
+    from pipeline.train.fuse import to_tensors
+
+    rule = get_rule(name)
+
+    @torch.inference_mode()
+    def fuse(ir, vis):
+        return to_uint8(rule(*to_tensors(ir, vis)))[0].numpy()
+
+    return fuse

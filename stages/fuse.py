@@ -23,18 +23,25 @@ def params_for(run_name: str, run: dict) -> list[str]:
     return [f"runs.{run_name}", "{profile}.threads"]
 
 
-def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Path, log) -> None:
+def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Path, log,
+                  threads: int | None = None) -> None:
     from pipeline.atomic import atomic_dir
     from pipeline.data.registry import get_dataset
-    from pipeline.train.fuse import fuse_pairs, split_pairs
+    from pipeline.train.fuse import fuse_files, image_workers, model_fuser, split_pairs
 
     doc = json.loads(split.read_text())
     if doc.get("dataset") != dataset:
         raise click.ClickException(f"{split} is the split of {doc.get('dataset')!r}, not of {dataset!r}: "
                                    f"pass the split file of {dataset!r} with --split (as dvc.yaml does)")
     pairs = split_pairs(get_dataset(dataset), raw, doc)
+    # images on parallel workers, each with the pinned thread count: the bytes do not depend on it
+    import torch
+
+    threads = threads or torch.get_num_threads()
+    workers = image_workers(threads, next(model.parameters()).device)
+    log(f"{len(pairs)} images, {workers} at a time")
     with atomic_dir(out) as tmp:
-        fuse_pairs(model, channels, pairs, tmp, log=log)
+        fuse_files(model_fuser(model, channels), pairs, tmp, workers=workers, threads=threads, log=log)
 
 
 @click.command()
@@ -65,7 +72,7 @@ def main(run_name, dataset, model_path, raw, split, out) -> None:
     def log(line):
         click.echo(f"[fuse {run_name}] {line}", err=True)
 
-    _fuse_dataset(model, channels, dataset or run["dataset"], raw, split, out, log)
+    _fuse_dataset(model, channels, dataset or run["dataset"], raw, split, out, log, threads)
 
 
 if __name__ == "__main__":

@@ -29,26 +29,18 @@ def main(rule: str, dataset: str, raw: str, split_file: str, out: str) -> None:
     from stages._params import load_params
     from stages._runtime import pin_threads
 
-    pin_threads(load_params())
-    import torch
-    from tqdm import tqdm
-
+    threads = pin_threads(load_params())
     from pipeline.atomic import atomic_dir
-    from pipeline.data.io import read_infrared, read_visible, write_png
-    from pipeline.data.layout import pair_paths
     from pipeline.data.registry import get_dataset
-    from pipeline.fusion_rules import get_rule, to_uint8
+    from pipeline.fusion_rules import rule_fuser
+    from pipeline.train.fuse import fuse_files, image_workers, split_pairs
 
-    spec, fuse = get_dataset(dataset), get_rule(rule)
     split = json.loads(open(split_file).read())
-    stems = [(part, stem) for part in ("train", "val", "test") for stem in split[part]]
+    pairs = split_pairs(get_dataset(dataset), raw, split)
+    # the same loop as the fuse stage: images (read, fuse, PNG) on parallel workers
     with atomic_dir(out) as tmp:
-        for part, stem in tqdm(stems, desc=f"{rule} {dataset}", unit="img"):
-            paths = pair_paths(spec, raw, stem, part)
-            ir = torch.from_numpy(read_infrared(paths["ir"]).copy()).float().div(255)[None, None]
-            vis = torch.from_numpy(read_visible(paths["vis"]).copy()).float().div(255).permute(2, 0, 1)[None]
-            write_png(tmp / f"{stem}.png", to_uint8(fuse(ir, vis))[0].numpy())
-    click.echo(f"fuse_rule {rule} {dataset}: {len(stems)} images")
+        fuse_files(rule_fuser(rule), pairs, tmp, workers=image_workers(threads), threads=threads)
+    click.echo(f"fuse_rule {rule} {dataset}: {len(pairs)} images")
 
 
 if __name__ == "__main__":
