@@ -56,7 +56,7 @@ def main() -> None:
     if args.rule:
         fuse, label, model = rule_fuser(args.rule), f"rule {args.rule}", None
     else:
-        from pipeline.train.run import load_fusion_checkpoint
+        from pipeline.models.model_file import load_fusion_checkpoint
 
         model, channels = load_fusion_checkpoint(ROOT / "data" / "runs" / args.run / "model.pt", "cpu")
         fuse, label = model_fuser(model, channels), f"run {args.run}"

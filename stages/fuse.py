@@ -60,7 +60,7 @@ def main(run_name, dataset, model_path, raw, split, out) -> None:
     params = load_params()
     threads = pin_threads(params)
     from pipeline.train.determinism import deterministic_kernels
-    from pipeline.train.run import load_fusion_checkpoint
+    from pipeline.models.model_file import load_fusion_checkpoint
 
     from pipeline.seeds import split_seeded
 

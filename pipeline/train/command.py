@@ -50,7 +50,7 @@ def fuse(checkpoint: Path, ir_dir: Path, vis_dir: Path, out: Path, device: str |
     """Fuse the infrared/visible pairs of two folders with a trained checkpoint."""
     from pipeline.atomic import atomic_dir
     from pipeline.train.fuse import fuse_pairs
-    from pipeline.train.run import load_fusion_checkpoint
+    from pipeline.models.model_file import load_fusion_checkpoint
 
     pairs = match_pairs(ir_dir, vis_dir)
     try:

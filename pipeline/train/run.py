@@ -142,20 +142,3 @@ def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Pat
     config = {**s.record(), "best_epoch": result["best_epoch"], "epochs_trained": len(stages),
               "stage_two_first_epoch": stages.index(2) + 1 if 2 in stages else None}
     return {"checkpoint": checkpoint, "history": result["history"], "config": config}
-
-
-def load_fusion_checkpoint(path: str | Path, device=None):
-    """Rebuild the fusion model of a model.pt (name, channels, widths, state_dict); eval mode."""
-    from pipeline.models.registry import create_fusion_model
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} not found: train a run first (python -m stages.train)")
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    missing = [k for k in ("name", "channels", "widths", "state_dict") if k not in ckpt]
-    if missing:
-        raise ValueError(f"{path} is not an ssvif model.pt: missing {', '.join(missing)}")
-    model = create_fusion_model(ckpt["name"], int(ckpt["channels"]), **ckpt["widths"])
-    model.load_state_dict(ckpt["state_dict"])
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    return model.to(device).eval(), int(ckpt["channels"])
