@@ -90,3 +90,21 @@ def test_infrared_has_no_colour(tiny_cache):
     from PIL import Image
     ir = np.asarray(Image.open(next((tiny_cache / "m3fd" / "M3FD_Detection" / "Ir").glob("*.png"))))
     assert ir.ndim == 3 and (ir[..., 0] == ir[..., 1]).all() and (ir[..., 1] == ir[..., 2]).all()
+
+
+@pytest.mark.parametrize("name", ["msrs", "m3fd"])
+def test_night_reflectors_show_but_people_stay_dark(name):
+    """At night MSRS's road furniture and M3FD's vehicles reflect light in the visible image; people never do."""
+    person, lit, ground = [], [], []
+    shown = ("cone", "bump", "curb", "car_stop", "guardrail") if name == "msrs" else ("car", "truck", "bus")
+    for seed in range(6):
+        scene = render_scene(name, np.random.default_rng(seed), 96, 128, condition="night")
+        lum = scene.vis.mean(axis=2)
+        for values, kinds in ((person, ("person",)), (lit, shown), (ground, ("road", "sidewalk", "terrain"))):
+            mask = np.isin(scene.elements, [E[k] for k in kinds])
+            if mask.any():
+                values.append(lum[mask].mean())
+        people = scene.elements == E["person"]
+        if people.any():  # people stay far hotter than the ground in infrared
+            assert scene.ir[people].mean() - scene.ir[np.isin(scene.elements, [E["road"], E["sidewalk"]])].mean() > 50
+    assert np.mean(lit) > 1.5 * np.mean(person) and np.mean(person) < 1.5 * np.mean(ground) + 5
