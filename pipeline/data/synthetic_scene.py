@@ -3,8 +3,8 @@
 A scene is drawn once in terms of scene *elements* (sky, building, road, person, car,
 ...); each dataset maps elements to its own classes (``ELEMENT_CLASSES``). All drawing
 is vectorised numpy on the bounding box of each shape. The visible image has colour
-and texture; at night it is dark (people findable only in infrared; what reflects or emits
-light, MSRS's road furniture and M3FD's vehicles and lamps, still shows) and in fog washed
+and texture; at night it is dark (people findable only in infrared; M3FD's vehicles and lamps,
+which reflect or emit light, still show) and in fog washed
 out. The infrared image is thermal: people, engines and lamps hot, background cooler,
 blurred, with sensor noise and no colour. Some classes differ only by colour (bus and
 truck; guardrail and car_stop), so the task needs both modalities.
@@ -34,7 +34,7 @@ ELEMENT_CLASSES: dict[str, dict[str, str | None]] = {
 
 # Objects per scene: element -> (min, max) count, per dataset.
 OBJECT_COUNTS: dict[str, dict[str, tuple[int, int]]] = {
-    "msrs": {"car": (1, 4), "person": (1, 4), "bicycle": (0, 2), "cone": (1, 3), "car_stop": (1, 2),
+    "msrs": {"car": (1, 4), "person": (0, 4), "bicycle": (0, 2), "cone": (0, 3), "car_stop": (1, 2),
              "guardrail": (1, 2), "pole": (1, 2)},
     "fmb": {"car": (0, 4), "person": (0, 4), "truck": (0, 1), "bus": (0, 1), "motorcycle": (0, 2),
             "bicycle": (0, 2), "pole": (1, 3), "sign": (0, 2)},
@@ -45,10 +45,8 @@ OBJECT_COUNTS: dict[str, dict[str, tuple[int, int]]] = {
 # Day-time temperature (0 cold .. 1 hot) of each element: people, engines and lamps hot.
 TEMPERATURE = {"sky": 0.06, "building": 0.42, "road": 0.5, "sidewalk": 0.46, "vegetation": 0.3, "terrain": 0.36,
                "pole": 0.36, "lamp": 0.7, "sign": 0.4, "person": 0.86, "car": 0.58, "truck": 0.62, "bus": 0.62,
-               "motorcycle": 0.72, "bicycle": 0.38, "curb": 0.32, "car_stop": 0.2, "guardrail": 0.2,
-               "cone": 0.66, "bump": 0.14}
-# (MSRS road furniture: concrete curbs cooler than asphalt, plastic cones sun-warmed; the metal
-# bump, guardrail and car_stop have a low emissivity, so they look cold, as metal does in LWIR.)
+               "motorcycle": 0.72, "bicycle": 0.38, "curb": 0.5, "car_stop": 0.44, "guardrail": 0.44,
+               "cone": 0.4, "bump": 0.52}
 HOT_PARTS = 0.8  # wheels and engines
 # Objects stay warm at night; the background cools by this much.
 NIGHT_COOLING = 0.1
@@ -59,7 +57,7 @@ WARM = {"person", "car", "truck", "bus", "motorcycle", "lamp"}
 COLOURS = {"sky": (135, 180, 230), "road": (82, 82, 88), "sidewalk": (165, 155, 142), "vegetation": (52, 122, 44),
            "terrain": (122, 108, 78), "pole": (95, 95, 100), "lamp": (235, 232, 200), "sign": (30, 80, 200),
            "truck": (35, 140, 65), "bus": (240, 190, 25), "motorcycle": (25, 25, 30), "bicycle": (200, 40, 40),
-           "curb": (200, 200, 195), "car_stop": (222, 190, 30), "guardrail": (120, 140, 190), "cone": (245, 110, 20),
+           "curb": (200, 200, 195), "car_stop": (222, 190, 30), "guardrail": (175, 175, 188), "cone": (245, 110, 20),
            "bump": (230, 200, 30)}
 CAR_COLOURS = ((170, 30, 30), (180, 180, 186), (28, 28, 34), (40, 60, 150), (228, 228, 228))
 BUILDING_COLOURS = ((150, 120, 100), (120, 120, 125), (180, 170, 150), (110, 90, 80))
@@ -67,14 +65,13 @@ CLOTHES = ((200, 40, 40), (40, 40, 150), (60, 60, 60), (220, 220, 220), (40, 120
 # Where objects stand, as a fraction of the ground from the horizon (0) to the image bottom (1).
 # M3FD's real objects are seldom tiny at 1024x768; at quick sizes its far objects would be a few
 # pixels, so its synthetic objects stand nearer.
-GROUND_DEPTH = {"default": (0.12, 1.0), "m3fd": (0.4, 1.0), "fmb": (0.3, 1.0), "msrs": (0.4, 1.0)}
+GROUND_DEPTH = {"default": (0.12, 1.0), "m3fd": (0.4, 1.0), "fmb": (0.3, 1.0), "msrs": (0.3, 1.0)}
 # Object sizes (height as a share of the image at the bottom row, width / height) and, per dataset,
-# the ones that differ: MSRS's road furniture is drawn larger so that it survives SegFormer's
-# 1/4-resolution output at quick sizes.
+# the ones that differ (none today: see the README's quick-profile choices for what was tried on MSRS).
 SIZES = {"person": (0.5, 0.42), "car": (0.3, 2.0), "truck": (0.48, 2.2), "bus": (0.48, 2.2),
          "motorcycle": (0.26, 1.6), "bicycle": (0.26, 1.6), "cone": (0.12, 0.6), "car_stop": (0.24, 2.5),
          "guardrail": (0.24, 2.5), "pole": (1.0, 0.05), "sign": (1.0, 0.05)}
-SIZE_OVERRIDES = {"msrs": {"cone": (0.28, 0.7), "car_stop": (0.3, 2.5), "guardrail": (0.3, 2.5)}}
+SIZE_OVERRIDES: dict[str, dict[str, tuple[float, float]]] = {}
 # Street-lamp head height as a share of the pole; M3FD's lamps are a detection class, drawn larger.
 LAMP_HEAD = {"default": 0.07, "m3fd": 0.1}
 # Per-dataset visible colours: M3FD's motorcycles are painted (black ones vanish on the road).
@@ -82,12 +79,9 @@ COLOUR_OVERRIDES = {"m3fd": {"motorcycle": (190, 50, 35)}}
 # Fog: the share of fog light at the image bottom (drawn from this range; more with distance).
 FOG = {"default": (0.55, 0.75), "m3fd": (0.4, 0.6)}
 # At night the visible image is dark, except what reflects headlights and street light: the share of
-# its day-time brightness each element keeps (retro-reflective cones, bump and curb paint, car_stop
-# and guardrail reflectors; car paint and lights). People reflect nothing: they stay dark.
-NIGHT_REFLECT = {"msrs": {"cone": 0.55, "bump": 0.5, "curb": 0.45, "car_stop": 0.45, "guardrail": 0.45,
-                          "car": 0.3, "bicycle": 0.2},
-                 # M3FD: vehicles' lights and paint under street light; lamps shine.
-                 "m3fd": {"car": 0.35, "truck": 0.35, "bus": 0.35, "motorcycle": 0.3, "lamp": 1.0}}
+# its day-time brightness each element keeps (M3FD: vehicles' lights and paint under street light;
+# lamps shine). People reflect nothing: they stay dark.
+NIGHT_REFLECT = {"m3fd": {"car": 0.35, "truck": 0.35, "bus": 0.35, "motorcycle": 0.3, "lamp": 1.0}}
 CONDITIONS = ("day", "night", "fog")
 CONDITION_P = (0.45, 0.35, 0.2)
 
@@ -217,12 +211,12 @@ def _background(c: _Canvas, rng: np.random.Generator, horizon: int, cx: float, s
     lane = road & (np.abs(xx - cx) < 0.5 + 0.02 * half) & ((np.maximum(yy - horizon, 0) ** 0.7 % 6) < 3)
     c.vis[lane] = (235, 235, 235)
     if dataset == "msrs":
-        if rng.random() < 0.85:  # curbs along both road edges
-            curb = ground & (np.abs(np.abs(xx - cx) - half) < 2 + 0.08 * half)
+        if rng.random() < 0.7:  # curbs along both road edges
+            curb = ground & (np.abs(np.abs(xx - cx) - half) < 1 + 0.04 * half)
             c.paint(curb, "curb", COLOURS["curb"], TEMPERATURE["curb"])
-        if rng.random() < 0.8:  # a striped speed bump across the road
+        if rng.random() < 0.5:  # a striped speed bump across the road
             yb = horizon + (h - horizon) * rng.uniform(0.3, 0.9)
-            bump = road & (np.abs(yy - yb) < 2.5 + 0.11 * (yb - horizon))
+            bump = road & (np.abs(yy - yb) < 1 + 0.05 * (yb - horizon))
             c.paint(bump, "bump", COLOURS["bump"], TEMPERATURE["bump"])
             c.vis[bump & ((xx // 6) % 2 == 0)] = (30, 30, 30)
     return depth
