@@ -52,6 +52,11 @@ def run_model(run: str) -> str:
     return f"{run_dir(run)}/{RUN_MODEL}"
 
 
+def stem_image(folder: str | Path, stem: str) -> Path:
+    """The image of ``stem`` in a folder of per-stem images: fused images, drawn predictions."""
+    return Path(folder) / f"{stem}.png"
+
+
 def fused_dir(method: str, dataset: str, externals: Iterable[str] = (), data: str = DATA) -> str:
     """A method's fused images of ``dataset``: a run's or rule's, or an external method's (given by the user)."""
     base = "external" if method in externals else "fused"

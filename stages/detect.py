@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import click
 
+from pipeline import layout
+
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.gpus", "{profile}.detect"]
 N_PREDICTIONS = 4  # test images drawn for the qualitative figure (the first stems, sorted)
 
@@ -62,7 +64,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     stems = json.loads(Path(split_file).read_text())
     items = {}
     for part in ("train", "val", "test"):
-        items[part] = [(s, Path(fused) / f"{s}.png", pair_paths(spec, Path(raw), s, part)["annotation"]) for s in stems[part]]
+        items[part] = [(s, layout.stem_image(fused, s), pair_paths(spec, Path(raw), s, part)["annotation"]) for s in stems[part]]
         missing = [str(p) for _, p, _ in items[part] if not p.exists()]
         if missing:
             raise click.ClickException(f"{len(missing)} fused M3FD images of the {part} split are missing, e.g. "
@@ -97,7 +99,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     drawn = yd.draw_predictions(best, [image for _, image, _ in items["test"][:N_PREDICTIONS]], cfg, device, spec.classes)
     with atomic_dir(predictions) as tmp:
         for stem, png in drawn.items():
-            (tmp / f"{stem}.png").write_bytes(png)
+            layout.stem_image(tmp, stem).write_bytes(png)
     click.echo(f"detect: {method}: test mAP@0.5 {scores['mAP50'] or 0:.2f} % -> {out}")
 
 

@@ -15,9 +15,6 @@ import click
 
 from pipeline.data.registry import DATASETS
 
-PARAMS = ["runs.{run}", "{profile}.threads"]
-
-
 def params_for(run_name: str, run: dict) -> list[str]:
     """Fusing reads only the run's entry (everything else is in model.pt) and the thread count."""
     return [f"runs.{run_name}", "{profile}.threads"]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from pipeline import layout
+
 from stages._params import RUN_DATASETS
 
 # The metric definitions are fixed by the reference, not tuned: only the thread count.
@@ -46,7 +48,7 @@ def main(method, dataset, raw, split_file, fused, out, per_image, batch_size) ->
     triples = []
     for stem in stems:
         paths = pair_paths(spec, raw, stem, "test")
-        triples.append(Triple(stem, Path(fused) / f"{stem}.png", paths["ir"], paths["vis"]))
+        triples.append(Triple(stem, layout.stem_image(fused, stem), paths["ir"], paths["vis"]))
     missing = [str(t.fused) for t in triples if not t.fused.is_file()]
     if missing:
         raise click.ClickException(f"fusion_metrics {method} {dataset}: {len(missing)} fused test images missing, "

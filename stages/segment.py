@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import click
 
+from pipeline import layout
+
 from stages._params import RUN_DATASETS
 
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.gpus", "{profile}.segment"]
@@ -38,8 +40,8 @@ N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first 
               help="data/conditions/<dataset>.json")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @click.option("--predictions", required=True, type=click.Path(file_okay=False))
-@click.option("--confusion-csv", default=None, help="default: <out stem>-confusion.csv")
-@click.option("--confusion-png", default=None, help="default: <out stem>-confusion.png")
+@click.option("--confusion-csv", required=True, type=click.Path(dir_okay=False), help="the test confusion matrix (csv)")
+@click.option("--confusion-png", required=True, type=click.Path(dir_okay=False), help="the same, row-normalised (png)")
 @click.option("--work", "work_root", required=True, type=click.Path(file_okay=False), help="data/work/segment")
 def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out, predictions, confusion_csv,
          confusion_png, work_root):
@@ -76,7 +78,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     stems = json.loads(Path(split_file).read_text())
     pairs = {}
     for part in ("train", "val", "test"):
-        pairs[part] = [(Path(fused) / f"{s}.png", pair_paths(spec, Path(raw), s, part)["label"]) for s in stems[part]]
+        pairs[part] = [(layout.stem_image(fused, s), pair_paths(spec, Path(raw), s, part)["label"]) for s in stems[part]]
         missing = [str(p) for p, _ in pairs[part] if not p.exists()]
         if missing:
             raise click.ClickException(f"{len(missing)} fused images of the {part} split are missing, e.g. "
@@ -124,13 +126,12 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     atomic_write_json(out, {**so.round_floats(report), "method": method, "dataset": dataset, "init": init, "threads": threads,
                             "test_images": len(stems["test"]), "epochs_trained": len(history),
                             "best_epoch": best_epoch, "history": history, **keyed})
-    stem = str(Path(out).with_suffix(""))
-    atomic_write_text(confusion_csv or f"{stem}-confusion.csv", so.confusion_csv(matrix, spec.classes))
-    atomic_write_bytes(confusion_png or f"{stem}-confusion.png",
+    atomic_write_text(confusion_csv, so.confusion_csv(matrix, spec.classes))
+    atomic_write_bytes(confusion_png,
                        so.confusion_png(matrix, spec.classes, f"{method} on {dataset} (test, row-normalised)"))
     with atomic_dir(predictions) as tmp:
         for name, pred in shown.items():
-            (tmp / f"{name}.png").write_bytes(so.palette_png(pred, spec.palette))
+            layout.stem_image(tmp, name).write_bytes(so.palette_png(pred, spec.palette))
     click.echo(f"segment: {method} on {dataset}: test mIoU {report['mIoU']:.2f} % -> {out}")
 
 

@@ -78,7 +78,7 @@ def paper_figures(methods: Methods, data: Path, reports: Path) -> dict[str, byte
         test = json.loads(_text(Path(layout.split_file(d, str(data)))))["test"]
         paths = pair_paths(spec, raw, test[0], "test")
         fus_rows.append([read_infrared(paths["ir"]), read_visible(paths["vis"])]
-                        + [F.read_rgb(Path(methods.images(m, d, str(data))) / f"{test[0]}.png") for m in shown])
+                        + [F.read_rgb(layout.stem_image(methods.images(m, d, str(data)), test[0])) for m in shown])
         fus_labels.append(f"{d.upper()} {test[0]}")
     names = [m.removesuffix(f"-{d}") for m in shown]  # same method order on both datasets
     pngs[files["segmentation"]] = F.image_grid(seg_rows, seg_labels, ["visible", "label"] + names,

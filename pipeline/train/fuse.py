@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
+from pipeline.layout import stem_image
 from pipeline.train.inputs import model_inputs, to_rgb
 
 # (uint8 infrared (H, W), uint8 visible (H, W, 3)) -> uint8 RGB (H, W, 3)
@@ -97,7 +98,7 @@ def fuse_files(fuse: Fuser, pairs: Iterable[tuple[str, Path, Path]], out_dir: Pa
             image = fuse(read_infrared(ir_path), read_visible(vis_path))
         except ValueError as err:
             raise ValueError(f"{stem}: {err} ({ir_path}, {vis_path})") from err
-        write_png(out_dir / f"{stem}.png", image)
+        write_png(stem_image(out_dir, stem), image)
 
     pool = ThreadPoolExecutor(max(1, int(workers)), thread_name_prefix="fuse", initializer=torch.set_num_threads,
                               initargs=(threads,))

@@ -30,7 +30,8 @@ def run_stage(tmp_path, raw, fused, split, out_name="m-fmb", init=None):
     args = ["--method", "m", "--dataset", "fmb", "--fused", str(fused), "--raw", str(raw), "--split", str(split),
             "--init", str(init), "--conditions", str(conditions_file(tmp_path / "conditions.json", split, "fmb")),
             "--out", str(out / f"{out_name}.json"), "--predictions", str(out / out_name),
-            "--work", str(tmp_path / "work")]
+            "--confusion-csv", str(out / f"{out_name}-confusion.csv"),
+            "--confusion-png", str(out / f"{out_name}-confusion.png"), "--work", str(tmp_path / "work")]
     return CliRunner().invoke(main, args, catch_exceptions=False), out
 
 
