@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+
+from tests.downstream.test_ddp import _free_port  # a free loopback port for the gloo rendezvous
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = 2
@@ -75,12 +76,6 @@ def _assert_weights_close(one: dict, two: dict) -> None:
         close += int(torch.isclose(two[key], value, rtol=1e-4, atol=1e-6).sum())
         total += value.numel()
     assert close >= 0.99 * total, f"only {close} of {total} weights agree to 1e-6"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ssvif_trainer():
