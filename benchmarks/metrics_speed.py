@@ -1,11 +1,13 @@
-"""Seconds per image of each fusion metric: batched torch (pipeline.metrics) vs a plain
-per-image numpy/scipy implementation of the same definitions (kept here, the way the
-reference evaluators compute them: direct 2-D convolutions, one image at a time).
+"""Seconds per image of each fusion metric on one core: pipeline.metrics (numpy + OpenCV,
+separable filters on cache-sized strips) vs a plain per-image numpy/scipy implementation of
+the same definitions (kept here, the way the reference evaluators compute them: direct 2-D
+convolutions, one image at a time).
 
-    python benchmarks/metrics_speed.py [--threads 2] [--batch 8] [--images 16] [--baseline-images 2]
+    python benchmarks/metrics_speed.py [--images 16] [--baseline-images 2]
 
 Prints one table for the VIFB pairs (../shared/golden/vifb, skipped if absent) and one for
-random-texture 480x640 images in batches. CPU timings depend on the machine's load: state it.
+random-texture 480x640 images. CPU timings depend on the machine's load: state it.
+`benchmarks/metrics_command.py` times the whole `ssvif metrics` command (all cores, start-up).
 """
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ import math
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
-import torch
 from scipy.signal import convolve2d
 
-from pipeline.metrics.fusion import prepare_inputs, score_inputs
+from pipeline.malloc import reuse_freed_memory
+from pipeline.metrics.fusion import METRICS, prepare_inputs
 from pipeline.metrics.protocol import read_rgb8
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "golden" / "vifb"
@@ -129,40 +132,31 @@ def baseline(f_rgb, a, b_rgb, f, b):
     return t
 
 
-# ---- the batched implementation ----
-def batched(fused, ir, vis):
-    """Seconds of each metric group for one batch (gray/colour preparation counted in 'prepare')."""
+# ---- the project's implementation ----
+def project(fused, ir, vis):
+    """Seconds of each metric group for one image (gray/colour preparation counted in 'prepare')."""
     t = {}
     start = time.perf_counter()
     x = prepare_inputs(fused, ir, vis)
     t["prepare"] = time.perf_counter() - start
     for group, names in GROUPS.items():
         start = time.perf_counter()
-        score_inputs(x, names)  # as fusion_metrics runs them (worker threads when --threads > 1)
+        for name in names:
+            METRICS[name](x)
         t[group] = time.perf_counter() - start
     return t, x
 
 
-def _textured(n, h, w, seed):
-    # the same pixels whatever --threads: bilinear upsampling rounds differently with 2 threads
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _textured_1thread(n, h, w, seed)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _textured_1thread(n, h, w, seed):
-    g = torch.Generator().manual_seed(seed)
-    low = torch.nn.functional.interpolate(torch.rand(n, 3, h // 8, w // 8, generator=g), size=(h, w), mode="bilinear")
-    noise = torch.rand(n, 3, h, w, generator=g) * 0.2
-    return ((low * 0.8 + noise) * 255).round().clamp(0, 255).to(torch.uint8)
+def _textured(h, w, seed):
+    """Smooth random texture + noise, (h, w, 3) uint8: no flat regions the metrics would skip."""
+    rng = np.random.default_rng(seed)
+    low = cv2.resize(rng.random((h // 8, w // 8, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(np.round((0.8 * low + 0.2 * rng.random((h, w, 3))) * 255), 0, 255).astype(np.uint8)
 
 
 def _report(title, fast, fast_images, slow, slow_images):
     print(f"\n{title}")
-    print(f"{'metric':8s} {'batched s/img':>14s} {'baseline s/img':>15s} {'speed-up':>9s}")
+    print(f"{'metric':8s} {'project s/img':>14s} {'baseline s/img':>15s} {'speed-up':>9s}")
     rows = list(GROUPS) + ["prepare"]
     for name in rows:
         f = fast.get(name, 0.0) / fast_images
@@ -180,44 +174,32 @@ def _add(total, part):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--images", type=int, default=16, help="480x640 images for the batched timing")
+    p.add_argument("--images", type=int, default=16, help="480x640 images for the project's timing")
     p.add_argument("--baseline-images", type=int, default=2)
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    print(f"torch threads {torch.get_num_threads()}, device cpu")
+    cv2.setNumThreads(1)
+    reuse_freed_memory()  # as `ssvif metrics` and the fusion_metrics stage run
+    print("one core (OpenCV 1 thread), one image at a time")
 
     if SHARED.is_dir():
         stems = sorted(q.stem for q in (SHARED / "vis").glob("*.jpg"))
         fast, slow, n_slow = {}, {}, 0
-        by_size = {}
         for s in stems:
-            trip = [read_rgb8(SHARED / "fused" / "SeAFusion" / f"{s}.jpg"), read_rgb8(SHARED / "ir" / f"{s}.jpg"),
-                    read_rgb8(SHARED / "vis" / f"{s}.jpg")]
-            by_size.setdefault(trip[0].shape, []).append(trip)
-        for trips in by_size.values():
-            tens = [torch.from_numpy(np.stack(z)).permute(0, 3, 1, 2) for z in zip(*trips)]
-            t, x = batched(*tens)
+            t, x = project(read_rgb8(SHARED / "fused" / "SeAFusion" / f"{s}.jpg"),
+                           read_rgb8(SHARED / "ir" / f"{s}.jpg"), read_rgb8(SHARED / "vis" / f"{s}.jpg"))
             _add(fast, t)
             if n_slow < args.baseline_images:
-                _add(slow, baseline(x.fused_rgb[0].permute(1, 2, 0).numpy(), x.ir[0, 0].numpy(),
-                                    x.vis_rgb[0].permute(1, 2, 0).numpy(), x.fused[0, 0].numpy(), x.vis[0, 0].numpy()))
+                _add(slow, baseline(x.fused_rgb, x.ir, x.vis_rgb, x.fused, x.vis))
                 n_slow += 1
-        _report(f"VIFB SeAFusion, {len(stems)} pairs (mixed sizes, batched by size)", fast, len(stems), slow, n_slow)
+        _report(f"VIFB SeAFusion, {len(stems)} pairs (mixed sizes)", fast, len(stems), slow, n_slow)
 
-    fast = {}
-    done = 0
-    while done < args.images:
-        n = min(args.batch, args.images - done)
-        t, x = batched(_textured(n, 480, 640, done), _textured(n, 480, 640, done + 1)[:, :1], _textured(n, 480, 640, done + 2))
+    fast, slow = {}, {}
+    for i in range(args.images):
+        t, x = project(_textured(480, 640, 3 * i), _textured(480, 640, 3 * i + 1)[..., 0], _textured(480, 640, 3 * i + 2))
         _add(fast, t)
-        done += n
-    slow = {}
-    for i in range(args.baseline_images):
-        _add(slow, baseline(x.fused_rgb[i].permute(1, 2, 0).numpy(), x.ir[i, 0].numpy(),
-                            x.vis_rgb[i].permute(1, 2, 0).numpy(), x.fused[i, 0].numpy(), x.vis[i, 0].numpy()))
-    _report(f"480x640, {args.images} images in batches of {args.batch}", fast, args.images, slow, args.baseline_images)
+        if i < args.baseline_images:
+            _add(slow, baseline(x.fused_rgb, x.ir, x.vis_rgb, x.fused, x.vis))
+    _report(f"480x640, {args.images} images", fast, args.images, slow, args.baseline_images)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ PARAMS: list[str] = ["{profile}.threads"]
 @click.option("--fused", required=True, type=click.Path(exists=True, file_okay=False), help="data/fused/<method>/<dataset>")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="mean JSON")
 @click.option("--per-image", required=True, type=click.Path(dir_okay=False), help="per-image CSV")
-@click.option("--batch-size", default=4, show_default=True)
-def main(method, dataset, raw, split_file, fused, out, per_image, batch_size) -> None:
+def main(method, dataset, raw, split_file, fused, out, per_image) -> None:
     from stages._params import load_params
     from stages._runtime import pin_threads
 
@@ -54,7 +53,7 @@ def main(method, dataset, raw, split_file, fused, out, per_image, batch_size) ->
         raise click.ClickException(f"fusion_metrics {method} {dataset}: {len(missing)} fused test images missing, "
                                    f"e.g. {missing[0]}; run the fusion stage for {method!r} first.")
     try:
-        rows = score_triples(triples, batch_size=batch_size)
+        rows = score_triples(triples, workers=threads)  # one image per pinned thread (same values for any count)
     except (ImageError, ValueError) as error:
         raise click.ClickException(f"fusion_metrics {method} {dataset} failed: {error}") from error
     atomic_write_text(per_image, rows_to_csv(rows))

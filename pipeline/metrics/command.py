@@ -1,6 +1,6 @@
 """`ssvif metrics`: score any method's fused images against their infrared/visible sources.
 
-    ssvif metrics --ir DIR --vis DIR --fused DIR [--out FILE.json] [--per-image FILE.csv]
+    ssvif metrics --ir DIR --vis DIR --fused DIR [--out FILE.json] [--per-image FILE.csv] [--workers N]
 
 Files pair by stem (PNG, JPEG, BMP, TIFF). Without --out the mean JSON goes to stdout;
 with --out the per-image CSV defaults to FILE with the suffix .csv.
@@ -50,11 +50,14 @@ def pair_directories(ir_dir: Path, vis_dir: Path, fused_dir: Path) -> list:
 @click.option("--fused", "fused_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="mean JSON (default: stdout)")
 @click.option("--per-image", type=click.Path(dir_okay=False, path_type=Path), help="per-image CSV (default: --out with .csv)")
-@click.option("--batch-size", default=4, show_default=True, help="same-size images scored together")
-def metrics(ir_dir: Path, vis_dir: Path, fused_dir: Path, out: Path | None, per_image: Path | None, batch_size: int) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="images scored at once  [default: the CPU cores available]")
+def metrics(ir_dir: Path, vis_dir: Path, fused_dir: Path, out: Path | None, per_image: Path | None,
+            workers: int | None) -> None:
     """Score fused images: EN, MI, VIF, Qabf, SSIM, MSS, dE (reference/metrics.md protocol)."""
     from pipeline.atomic import atomic_write_json, atomic_write_text, dumps_json
     from pipeline.metrics.protocol import ImageError
+    from pipeline.cpus import available_cpus
     from pipeline.metrics.scoring import rows_to_csv, score_triples, summarise
 
     triples = pair_directories(ir_dir, vis_dir, fused_dir)
@@ -63,7 +66,7 @@ def metrics(ir_dir: Path, vis_dir: Path, fused_dir: Path, out: Path | None, per_
         click.echo(f"warning: {len(jpeg)} fused image(s) are JPEG (e.g. {jpeg[0]}): lossy re-saving "
                    "shifts every metric; save fused outputs as PNG.", err=True)
     try:
-        rows = score_triples(triples, batch_size=batch_size)
+        rows = score_triples(triples, workers=workers or available_cpus())
     except (ImageError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     summary = summarise(rows)

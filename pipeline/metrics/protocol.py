@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -51,29 +50,31 @@ def read_rgb8(path: str | Path) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, ::-1])  # OpenCV reads BGR
 
 
-def check_8bit(x: torch.Tensor, name: str) -> torch.Tensor:
+def check_8bit(x: np.ndarray, name: str) -> np.ndarray:
     """Return ``x`` as float64 after checking it holds integers in 0..255.
 
     MI and EN are meaningless on non-integer values, and values above 255 must not wrap
     (reference/metrics.md, "Pitfalls"): both are errors here, not silent fixes.
     """
-    if x.dtype == torch.uint8:
-        return x.to(torch.float64)
-    if x.is_floating_point() or x.dtype in (torch.int16, torch.int32, torch.int64):
-        xf = x.to(torch.float64)
-        if xf.numel() and (xf.min() < 0 or xf.max() > 255):
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return x.astype(np.float64)
+    if np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.signedinteger) \
+            or np.issubdtype(x.dtype, np.unsignedinteger):
+        xf = x.astype(np.float64)
+        if xf.size and (xf.min() < 0 or xf.max() > 255):
             raise ValueError(
-                f"{name}: values in [{xf.min().item():g}, {xf.max().item():g}] exceed 8-bit 0..255; "
+                f"{name}: values in [{xf.min():g}, {xf.max():g}] exceed 8-bit 0..255; "
                 "clip and round to uint8 before scoring."
             )
-        if not torch.equal(xf, xf.round()):
+        if not np.array_equal(xf, np.round(xf)):
             raise ValueError(f"{name}: non-integer values; round to 8-bit integers before scoring.")
         return xf
     raise TypeError(f"{name}: unsupported dtype {x.dtype}; give uint8 or integer-valued floats 0..255.")
 
 
-def rgb_to_gray(rgb: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) 8-bit RGB -> (B, 1, H, W) float64 gray, rounded half to even.
+def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) 8-bit RGB -> (H, W) float64 gray, rounded half to even.
 
     Exactly the reference readers' gray (CDDFuse's ``image_read_cv2(path, "GRAY")``):
     ``np.round(cv2.cvtColor(cv2.imread(path).astype("float32"), cv2.COLOR_BGR2GRAY))``.
@@ -83,24 +84,19 @@ def rgb_to_gray(rgb: torch.Tensor) -> torch.Tensor:
     """
     import cv2
 
-    device, rgb = rgb.device, rgb.cpu()
-    bgr = torch.empty(rgb.shape[0], *rgb.shape[2:], 3, dtype=torch.float32)  # (B, H, W, 3) as cv2 wants
-    for c in range(3):  # channel by channel into BGR order: 3x faster than flip + permute + contiguous
-        bgr[..., c].copy_(rgb[:, 2 - c])
-    gray = torch.empty(rgb.shape[0], 1, *rgb.shape[2:], dtype=torch.float64)
-    for i, im in enumerate(bgr.numpy()):
-        gray[i, 0] = torch.from_numpy(np.round(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY)))
-    return gray.to(device)
+    bgr = np.ascontiguousarray(rgb[..., ::-1], dtype=np.float32)
+    return np.round(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)).astype(np.float64)
 
 
-def colourise_luminance(y: torch.Tensor, vis_rgb: torch.Tensor) -> torch.Tensor:
-    """Single-channel fused Y (B, 1, H, W) + visible CbCr -> 8-bit RGB (B, 3, H, W) float64.
+def colourise_luminance(y: np.ndarray, vis_rgb: np.ndarray) -> np.ndarray:
+    """Single-channel fused Y (H, W) + visible CbCr -> 8-bit RGB (H, W, 3) float64.
 
     BT.601 full-range YCbCr (JPEG convention), rounded and clipped to 0..255.
     """
-    r, g, b = vis_rgb.to(torch.float64).unbind(1)
+    vis = vis_rgb.astype(np.float64)
+    r, g, b = vis[..., 0], vis[..., 1], vis[..., 2]
     cb = -0.168736 * r - 0.331264 * g + 0.5 * b
     cr = 0.5 * r - 0.418688 * g - 0.081312 * b
-    yy = y[:, 0].to(torch.float64)
-    out = torch.stack([yy + 1.402 * cr, yy - 0.344136 * cb - 0.714136 * cr, yy + 1.772 * cb], 1)
-    return out.round().clamp(0, 255)
+    yy = y.astype(np.float64)
+    out = np.stack([yy + 1.402 * cr, yy - 0.344136 * cb - 0.714136 * cr, yy + 1.772 * cb], -1)
+    return np.clip(np.round(out), 0, 255)

@@ -13,33 +13,32 @@ shares the same float32 maps (agrees with the float64 value to ~1e-7).
 """
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from pipeline.metrics.filters import FILTER_STRIP_ELEMENTS, filter_valid, image_strips, moment_stack, n_valid
 
 WIN = 7
 K1, K2 = 0.01, 0.03
 PAPER_DATA_RANGE = 2.0
+_ONES, _ONE = np.ones(WIN), np.ones(1)
 
 
-def _uniform(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+def _uniform(x: np.ndarray, dtype) -> np.ndarray:
     """scipy.ndimage.uniform_filter's 'valid' outputs: axis 0 then axis 1, each pass's window
     sum / 7 in float64 stored in ``dtype``. Bit for bit: the row pass sums 8-bit values and
     their products (< 2^24, exact in float32, and fl32(s / 7) never double-rounds: 1/7 has
     no float32 tie); the column pass sums float32 multiples of 2^-26 below 2^19: exact in float64.
     """
-    ones, one = torch.ones(WIN, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
-    y = filter_valid(x.to(dtype), ones, one) / WIN  # exact sums: any summation order gives these bits
-    return (filter_valid(y.to(torch.float64), one, ones) / WIN).to(dtype)
+    y = filter_valid(x.astype(dtype), _ONES, _ONE) / dtype(WIN)  # exact sums: any summation order gives these bits
+    return (filter_valid(y.astype(np.float64), _ONE, _ONES) / WIN).astype(dtype)
 
 
-def _strip_ssim(x: torch.Tensor, y: torch.Tensor, c1, c2, dtype: torch.dtype) -> torch.Tensor:
-    """Sum (R, B, C) of the SSIM map over the 'valid' outputs of a strip of x (B, 1, .., W), y (B, C, .., W)."""
-    c = y.shape[1]
-    # F's moments once for both sources: one stack, two matrix products
-    maps = _uniform(moment_stack(y, x, dtype), dtype)
-    uy, ux, uyy, uxx, uxy = maps.split([c, 1, c, 1, c], 1)
-    cov_norm = torch.tensor(WIN * WIN / (WIN * WIN - 1), dtype=dtype)
+def _strip_ssim(x: np.ndarray, y: np.ndarray, c1: np.ndarray, c2: np.ndarray, dtype) -> np.ndarray:
+    """Sum (R, C) of the SSIM map over the 'valid' outputs of a strip of x (1, .., W), y (C, .., W)."""
+    c = y.shape[0]
+    maps = _uniform(moment_stack(y, x, dtype), dtype)  # F's moments once for both sources
+    uy, ux, uyy, uxx, uxy = np.split(maps, [c, c + 1, 2 * c + 1, 2 * c + 2])
+    cov_norm = dtype(WIN * WIN / (WIN * WIN - 1))
     # same operation order as scikit-image, so float32 rounds the same way
     vx = cov_norm * (uxx - ux * ux)
     vy = cov_norm * (uyy - uy * uy)
@@ -49,27 +48,25 @@ def _strip_ssim(x: torch.Tensor, y: torch.Tensor, c1, c2, dtype: torch.dtype) ->
     b1 = ux**2 + uy**2 + c1
     b2 = vx + vy + c2
     s = (a1 * a2) / (b1 * b2)
-    return s.to(torch.float64).sum((-2, -1))
+    return s.astype(np.float64).sum((-2, -1))
 
 
-def ssim_per_source(
-    ref: torch.Tensor, f: torch.Tensor, data_ranges: tuple[float, ...], dtype: torch.dtype = torch.float64
-) -> torch.Tensor:
-    """SSIM(F, ref_c) per channel of ref (B, C, H, W), f (B, 1, H, W), 0..255 -> (R, B, C) float64.
+def ssim_per_source(ref: np.ndarray, f: np.ndarray, data_ranges: tuple[float, ...], dtype=np.float64) -> np.ndarray:
+    """SSIM(F, ref_c) per channel of ref (C, H, W), f (1, H, W), 0..255 -> (R, C) float64.
 
     One value per data range (the filtered maps are shared). ``dtype`` is the arithmetic
     scikit-image would use (float32 for float32 images).
     """
-    c1 = torch.tensor([(K1 * r) ** 2 for r in data_ranges], dtype=dtype, device=f.device).view(-1, 1, 1, 1, 1)
-    c2 = torch.tensor([(K2 * r) ** 2 for r in data_ranges], dtype=dtype, device=f.device).view(-1, 1, 1, 1, 1)
+    c1 = np.array([(K1 * r) ** 2 for r in data_ranges], dtype=dtype).reshape(-1, 1, 1, 1)
+    c2 = np.array([(K2 * r) ** 2 for r in data_ranges], dtype=dtype).reshape(-1, 1, 1, 1)
     h, w = f.shape[-2:]
     n_rows, n_cols = n_valid(h, WIN), n_valid(w, WIN)
-    total = torch.zeros(len(data_ranges), *ref.shape[:2], dtype=torch.float64, device=f.device)
-    for i, ref_strip, f_strip in image_strips(ref, f, WIN, FILTER_STRIP_ELEMENTS):
-        total[:, i] += _strip_ssim(f_strip, ref_strip, c1, c2, dtype)[:, 0]
+    total = np.zeros((len(data_ranges), ref.shape[0]), dtype=np.float64)
+    for ref_strip, f_strip in image_strips(ref, f, WIN, FILTER_STRIP_ELEMENTS):
+        total += _strip_ssim(f_strip, ref_strip, c1, c2, dtype)
     return total / (n_rows * n_cols)  # the mean over the map, border of 3 cropped
 
 
-def ssim_sum(f, a, b, data_ranges=(PAPER_DATA_RANGE,), dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """SSIM(F, A) + SSIM(F, B), gray (B, 1, H, W) each -> (R, B) for R data ranges."""
-    return ssim_per_source(torch.cat([a, b], 1), f, tuple(data_ranges), dtype).sum(-1)
+def ssim_sum(f, a, b, data_ranges=(PAPER_DATA_RANGE,), dtype=np.float64) -> np.ndarray:
+    """SSIM(F, A) + SSIM(F, B) of gray (H, W) images -> (R,) for R data ranges."""
+    return ssim_per_source(np.stack([a, b]), f[None], tuple(data_ranges), dtype).sum(-1)

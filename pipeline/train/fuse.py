@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
+from pipeline.cpus import available_cpus
 from pipeline.layout import stem_image
 from pipeline.train.inputs import model_inputs, to_rgb
 
@@ -49,13 +50,6 @@ def fuse_arrays(model, channels: int, ir: np.ndarray, vis: np.ndarray) -> np.nda
 def model_fuser(model, channels: int) -> Fuser:
     """The `Fuser` of a trained fusion model (see `fuse_arrays`)."""
     return functools.partial(fuse_arrays, model, channels)
-
-
-def available_cpus() -> int:
-    """CPU cores this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 WORKERS_ENV = "SSVIF_FUSE_WORKERS"  # overrides image_workers (e.g. 1 on a CPU shared with other jobs)
