@@ -163,6 +163,23 @@ def test_informational_comparisons_found_by_settings(params):
     assert all(results[n]["passed"] is False for n in ssvif)  # both got the default values: not higher
 
 
+def test_a_further_seed_is_checked_but_not_enforced(params):
+    """seeds [0, 1]: seed 1's headline check reads the -s1 files and is reported, never enforced."""
+    params["seeds"] = [params["seed"], 1]
+    files = good_files(params)
+    hf = _headline(params, "fmb")
+    assert {f"segment/{hf}-s1-fmb.json", "segment/visible-s1-fmb.json", "detect/infrared-s1.json"} <= set(files)
+    lower = lambda rel: _set(files, rel, ("mIoU",), 1.0)  # noqa: E731
+    lower(f"segment/{hf}-s1-fmb.json")  # seed 1's headline below both of seed 1's sources
+    results = _evaluate(params, files)
+    seed1 = results["headline SSVIF beats the weaker source (mIoU, fmb, seed 1)"]
+    assert seed1["passed"] is False and not seed1["asserted"]
+    assert seed1["values"] == {"headline": 1.0, "visible": 50.0, "infrared": 50.0}  # the -s1 files (default values)
+    assert _failed(results) == []  # the first seed's checks are the enforced ones
+    assert [n for n, e in results.items() if e["asserted"]] == NAMES
+    assert sum(", seed 1)" in n for n in results) == 3  # fmb, msrs, m3fd
+
+
 def test_markdown_and_json(params):
     files = good_files(params)
     files["segment/mean-fmb.json"]["by_condition"]["night"]["mIoU"] = 12.345678
