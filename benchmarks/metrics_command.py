@@ -6,7 +6,7 @@ Writes ``--images`` 480x640 triples (PNG: 1-channel infrared, RGB visible, RGB f
 temp folder: crops of the M3FD samples in ../shared (random textures without them), fused
 by a fixed blend. Runs ``python -m pipeline.cli metrics`` of THIS checkout as a subprocess
 (best of ``--repeat``), ``metrics --help`` for the start-up alone and the modules it imports
-to score (torch: most of the fixed cost). Wall times depend on the machine's load (printed);
+to score (numpy, OpenCV and the project's metrics; no torch). Wall times depend on the machine's load (printed);
 the CPU seconds (user + system) of the command depend on it less.
 """
 from __future__ import annotations

@@ -48,7 +48,7 @@ def _channels(x: np.ndarray) -> int:
 def check_shapes(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     """ValueError unless fused, infrared (H, W[, 1 | 3]) and visible (H, W, 3) agree in H, W."""
     for name, x, channels in (("fused", f, (1, 3)), ("infrared", a, (1, 3)), ("visible", b, (3,))):
-        if x.ndim not in (2, 3) or _channels(x) not in channels or (x.ndim == 2 and 1 not in channels):
+        if x.ndim not in (2, 3) or _channels(x) not in channels:
             shapes = " or ".join(f"(H, W, {c})" for c in channels)
             raise ValueError(f"{name}: expected shape {shapes}{' or (H, W)' if 1 in channels else ''}, "
                              f"got {tuple(x.shape)}.")

@@ -60,12 +60,14 @@ def score_triples(triples: Iterable[Triple], workers: int = 1, progress: bool = 
     rows = []
     cv2_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)  # parallel images, not OpenCV's threads inside each filter (they only add overhead)
-    with (tqdm(total=len(triples), desc="fusion metrics", unit="img", disable=not progress) as bar,
-          ThreadPoolExecutor(max(1, int(workers)), thread_name_prefix="metrics") as pool):
-        for row in pool.map(score_triple, triples):
-            rows.append(row)
-            bar.update(1)
-    cv2.setNumThreads(cv2_threads)
+    try:
+        with (tqdm(total=len(triples), desc="fusion metrics", unit="img", disable=not progress) as bar,
+              ThreadPoolExecutor(max(1, int(workers)), thread_name_prefix="metrics") as pool):
+            for row in pool.map(score_triple, triples):
+                rows.append(row)
+                bar.update(1)
+    finally:
+        cv2.setNumThreads(cv2_threads)  # the caller's OpenCV thread count, also after an error
     return rows
 
 

@@ -107,7 +107,7 @@ def evaluate_expectations(params: dict, read: Read) -> list[dict]:
                           "The max rule keeps the brighter source everywhere, so it keeps what each source shows.",
                           {"max": _main_metric(mx, dataset), **sources}, lambda v: v["max"] >= _weaker(v)))
         out.append(_headline_check(read, m, dataset, vis, ir))
-    return out + _informational(params, m, read)
+    return out + _informational(params, m, read, vis, ir)
 
 
 def _weaker(v: dict) -> float:
@@ -128,10 +128,9 @@ def _headline_check(read: Read, m: Methods, dataset: str, vis: str | None, ir: s
                   lambda v: v["headline"] > _weaker(v), asserted=seed is None)
 
 
-def _informational(params: dict, m: Methods, read: Read) -> list[dict]:
+def _informational(params: dict, m: Methods, read: Read, vis: str | None, ir: str | None) -> list[dict]:
     """The further seeds' headline checks, SSVIF vs its original framework, and the headline weighting
     vs each other weighting (never enforced)."""
-    vis, ir = (_rule(m, r) for r in ("visible", "infrared"))
     out = [_headline_check(read, m, dataset, vis, ir, seed)
            for seed in extra_seeds(params) for dataset in (*SCORED_DATASETS, DETECTION_DATASET)]
     higher = lambda v: v["ssvif"] > v["original"]  # noqa: E731
