@@ -75,7 +75,9 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     deterministic_kernels()
     # The process count changes the float sums (not the maths): several processes get their own work dir.
     keyed = {"world_size": ddp.world_size} if ddp.distributed else {}
-    work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True) + (json.dumps(keyed) if keyed else ''))}"
+    # So does the thread count: a run never resumes from a checkpoint written at another one.
+    resume_key = json.dumps({**keyed, "threads": threads}, sort_keys=True)
+    work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True) + resume_key)}"
     if dist.is_writer():
         click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,

@@ -33,6 +33,19 @@ def test_segmenter_standin_same_bytes_twice(tmp_path, seg_inputs, tiny_params, n
     assert {"config.json", "model.safetensors"} <= set(_bytes(tmp_path / "a"))
 
 
+@pytest.mark.slow  # two tiny stand-in trainings, ~10 s
+def test_segmenter_standin_never_resumes_across_thread_counts(tmp_path, seg_inputs, tiny_params, no_network):
+    """Float sums depend on the thread count: a finished 1-thread stand-in must not be handed out as a 2-thread one."""
+    raw, _, split = seg_inputs
+    work = tmp_path / "work"
+    assert run_weights("segmenter", "fmb", raw, split, tmp_path / "one", work).exit_code == 0
+    tiny_params(quick__threads=2)
+    second = run_weights("segmenter", "fmb", raw, split, tmp_path / "two", work)
+    assert second.exit_code == 0, second.output
+    assert "resuming after" not in second.output and len(list(work.glob("segmenter-fmb-*"))) == 2
+    assert json.loads((tmp_path / "two" / "weights.json").read_text())["threads"] == 2
+
+
 @pytest.mark.slow  # two one-epoch YOLO11n trainings on tiny images, ~30 s
 def test_detector_standin_same_bytes_twice(tmp_path, det_inputs, tiny_params, no_network, yolo_env):
     raw, _, split = det_inputs

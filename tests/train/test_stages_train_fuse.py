@@ -72,6 +72,25 @@ def test_train_then_fuse(project, run, monkeypatch):
     assert image.shape == (48, 64, 3) and image.dtype == np.uint8
 
 
+@pytest.mark.slow
+def test_train_never_resumes_across_thread_counts(project, tmp_path, monkeypatch):
+    """A finished 1-thread run in the work dir is not resumed by a 2-thread run (its float sums differ)."""
+    from stages import train
+
+    other = tmp_path / "threads2"
+    other.mkdir()
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["quick"]["threads"] = 2
+    (other / "params.yaml").write_text(yaml.safe_dump(params))
+    work, run = tmp_path / "work", "ssvif-seafusion-fmb"
+    for root, name in ((project, "one"), (other, "two")):
+        args = ["--run", run, "--raw", project / "raw", "--split", project / "split.json", "--out", tmp_path / name,
+                "--history", tmp_path / f"{name}.csv", "--work", work]
+        result = _invoke(train.main, args, root, monkeypatch)
+    assert "resumed from" not in result.output and len(list(work.glob(f"{run}-*"))) == 2
+    assert json.loads((tmp_path / "two" / "config.json").read_text())["threads"] == 2
+
+
 def test_params_for_names_what_each_framework_reads():
     from stages import fuse, train
     from stages._params import load_params
