@@ -4,7 +4,9 @@
 
 --log: the output of `dvc repro`, each line prefixed by the epoch second it appeared (.ci/run
 writes .ci-repro.log so). A stage's wall time runs from its "Running stage" line to the next one
-(the last stage ends at the last line), so it includes DVC's own bookkeeping for that stage.
+(the last stage ends at the last line), so it includes DVC's own bookkeeping for that stage; the
+"after s" column is that bookkeeping alone: from the stage's last output line to the next
+"Running stage" (hashing and caching outputs, rewriting the stage's dvc.lock).
 Import cost: a fresh `python -c "import <modules>"` of the project modules the stage's script
 imports plus every third-party package those modules import anywhere, lazily inside functions
 too (torch, transformers, Ultralytics, ...): what one stage process pays before working.
@@ -26,14 +28,33 @@ sys.path.insert(0, str(ROOT))
 RUNNING = re.compile(r"^(\d+) Running stage '([^']+)'")
 
 
-def stage_times(log: Path) -> dict[str, float]:
-    """{stage name: seconds} from a timestamped `dvc repro` log."""
-    lines = [line.split(" ", 1) for line in log.read_text().splitlines() if line[:1].isdigit()]
-    starts = [(int(m.group(1)), m.group(2)) for line in log.read_text().splitlines() if (m := RUNNING.match(line))]
+def stage_times(log: Path) -> dict[str, tuple[float, float]]:
+    """{stage name: (seconds, seconds after its last output line)} from a timestamped `dvc repro` log."""
+    lines = [line for line in log.read_text().splitlines() if line[:1].isdigit()]
+    starts = [(i, int(m.group(1)), m.group(2)) for i, line in enumerate(lines) if (m := RUNNING.match(line))]
     if not starts:
         raise SystemExit(f"{log}: no \"Running stage\" lines (is it a timestamped `dvc repro` log?)")
-    end = int(lines[-1][0])
-    return {name: (starts[i + 1][0] if i + 1 < len(starts) else end) - t for i, (t, name) in enumerate(starts)}
+    end = int(lines[-1].split(" ", 1)[0])
+    times = {}
+    for n, (i, t, name) in enumerate(starts):
+        nxt = starts[n + 1] if n + 1 < len(starts) else None
+        stop = nxt[1] if nxt else end
+        last_output = end
+        if nxt:  # the stage's last line of its own (DVC prints a blank line and lock-file notices)
+            own = [line for line in lines[i + 1:nxt[0]] if not _dvc_line(line)]
+            last_output = int((own or [lines[i]])[-1].split(" ", 1)[0])
+        times[name] = (stop - t, stop - last_output)
+    return times
+
+
+def _dvc_line(line: str) -> bool:
+    text = line.split(" ", 1)[1].strip() if " " in line else ""
+    return not text or text.startswith(("Updating lock file", "Generating lock file"))
+
+
+def group_of(stage: str) -> str:
+    """'dag/train/dvc.yaml:train@run' and 'train@run' -> 'train'."""
+    return stage.rsplit(":", 1)[-1].split("@")[0]
 
 
 def third_party(paths: list[str]) -> set[str]:
@@ -73,14 +94,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     groups: dict[str, list[float]] = defaultdict(list)
+    after: dict[str, float] = defaultdict(float)
     if args.log.exists():
-        for name, seconds in stage_times(args.log).items():
-            groups[name.split("@")[0]].append(seconds)
+        for name, (seconds, bookkeeping) in stage_times(args.log).items():
+            groups[group_of(name)].append(seconds)
+            after[group_of(name)] += bookkeeping
     else:
         print(f"(no log at {args.log}: import costs only)")
         groups = {p.stem: [] for p in sorted((ROOT / "stages").glob("*.py"))
                   if not p.stem.startswith("_") and p.stem not in ("dag", "imports")}
-    print(f"{'stage group':<16}{'stages':>7}{'wall s':>9}{'s/stage':>9}{'import s':>10}{'import share':>14}")
+    print(f"{'stage group':<16}{'stages':>7}{'wall s':>9}{'s/stage':>9}{'after s':>9}{'import s':>10}"
+          f"{'import share':>14}")
     total_wall = total_import = 0.0
     for group, times in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
         imp = import_seconds(group, args.repeats)
@@ -88,10 +112,10 @@ def main() -> None:
         total_wall, total_import = total_wall + wall, total_import + imp * len(times)
         share = f"{100 * imp * len(times) / wall:.0f} %" if wall else "-"
         per = f"{wall / len(times):.1f}" if times else "-"
-        print(f"{group:<16}{len(times):>7}{wall:>9.0f}{per:>9}{imp:>10.2f}{share:>14}")
+        print(f"{group:<16}{len(times):>7}{wall:>9.0f}{per:>9}{after[group]:>9.0f}{imp:>10.2f}{share:>14}")
     if total_wall:
-        print(f"{'all':<16}{sum(map(len, groups.values())):>7}{total_wall:>9.0f}{'':>9}{'':>10}"
-              f"{100 * total_import / total_wall:>12.0f} %")
+        print(f"{'all':<16}{sum(map(len, groups.values())):>7}{total_wall:>9.0f}{'':>9}{sum(after.values()):>9.0f}"
+              f"{'':>10}{100 * total_import / total_wall:>12.0f} %")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
+from stages.dag import committed_stages  # noqa: E402
+
 MB = 2**20
 # Per-step seconds on one NVIDIA H200, fp32 (../shared/reference/gpu.md, commit e2de16c, no checkpointing).
 GPU_MD_H200 = {"train_ssvif_stage2": 0.553, "train_ssvif_stage1": None, "original_swinfusion": None,
@@ -415,7 +417,7 @@ def main() -> None:
         parser.error("--device cuda: no CUDA device here")
     torch.set_num_threads(args.threads)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    dag = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    dag = committed_stages(ROOT)  # dvc.yaml and dag/*/dvc.yaml
     results = measure(params, args.device, args.steps, args.cpu_divisor, args.only)
     doc = {"device": args.device if args.device == "cpu" else torch.cuda.get_device_name(), "torch": torch.__version__,
            "threads": args.threads, "steps": args.steps, "units": results,

@@ -154,6 +154,33 @@ FIGURE_FILES = {
 }
 
 
+# The dvc.yaml of each stage group (stages.dag): the compute groups have one each under DAG_DIR, so
+# that the dvc.lock DVC rewrites after every stage stays small; the others stay in the root dvc.yaml.
+DAG_DIR = "dag"
+SUB_DAGS = {"train": "train", "fuse": "fuse", "fuse_rule": "fuse", "weights": "weights",
+            "fusion_metrics": "fusion_metrics", "segment": "segment", "detect": "detect"}
+ROOT_DVC_FILE = "dvc.yaml"
+
+
+def dvc_file(group: str) -> str:
+    """The dvc.yaml, relative to the project root, that holds a stage group.
+
+    >>> dvc_file("train"), dvc_file("tables")
+    ('dag/train/dvc.yaml', 'dvc.yaml')
+    """
+    return f"{DAG_DIR}/{SUB_DAGS[group]}/dvc.yaml" if group in SUB_DAGS else ROOT_DVC_FILE
+
+
+def stage_address(group: str, key: str | None = None) -> str:
+    """What `dvc repro` takes for a stage (or a whole group) from the project root.
+
+    >>> stage_address("weights", "detector"), stage_address("weights"), stage_address("fetch", "fmb")
+    ('dag/weights/dvc.yaml:weights@detector', 'dag/weights/dvc.yaml:weights', 'fetch@fmb')
+    """
+    name = f"{group}@{key}" if key else group
+    return name if dvc_file(group) == ROOT_DVC_FILE else f"{dvc_file(group)}:{name}"
+
+
 def code_files(root: str | Path) -> list[Path]:
     """The project code under ``root`` matched by ``CODE_GLOBS``, sorted by path."""
     root = Path(root)

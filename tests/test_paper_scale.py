@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stages.dag import committed_stages
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,7 +22,7 @@ def ps():
 
 def test_gpu_hours_from_gpu_md_and_cpu_ratios(ps):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    dag = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    dag = committed_stages(ROOT)  # dvc.yaml and dag/*/dvc.yaml
     names = ps.units(params, 4)
     cpu = {name: 2.0 for name in names} | {"train_ssvif_stage2": 3.0, "train_ssvif_stage2_no_ckpt": 2.0}
     results = {name: {"checkpointing": names[name][3], "s_per_step_cpu_scaled": cpu[name]} for name in names}

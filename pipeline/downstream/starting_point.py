@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline.layout import stage_address
+
 INFO = "weights.json"
 DETECTOR_FILE = "yolo11n.pt"
 DETECTOR_SCRATCH = "yolo11n.yaml"  # Ultralytics builds YOLO11n with random weights from its own YAML
@@ -27,7 +29,8 @@ def read_info(folder: str | Path) -> dict:
     """The provenance in ``folder/weights.json``; a clear error when the weights stage never ran."""
     path = Path(folder) / INFO
     if not path.is_file():
-        raise StartingPointError(f"{path} not found: run the weights stage first (`dvc repro weights`).")
+        raise StartingPointError(f"{path} not found: run the weights stage first "
+                                 f"(`dvc repro {stage_address('weights')}`).")
     info = json.loads(path.read_text())
     if info.get("source") not in SOURCES:
         raise StartingPointError(f"{path}: source {info.get('source')!r} is not one of {', '.join(SOURCES)}.")
@@ -45,7 +48,7 @@ def detector_init(folder: str | Path) -> str:
         return DETECTOR_SCRATCH
     weights = Path(folder) / DETECTOR_FILE
     if not weights.is_file():
-        raise StartingPointError(f"{weights} is missing: re-run `dvc repro weights@detector`.")
+        raise StartingPointError(f"{weights} is missing: re-run `dvc repro {stage_address('weights', DETECTOR)}`.")
     return str(weights)
 
 

@@ -49,7 +49,7 @@ def test_missing_starting_weights_is_a_clear_error(tmp_path, det_inputs, tiny_pa
     from .conftest import starting_point
 
     folder = starting_point(tmp_path / "weights" / "detector", "synthetic")  # weights.json but no yolo11n.pt
-    with pytest.raises(StartingPointError, match="yolo11n.pt is missing: re-run `dvc repro weights@detector`"):
+    with pytest.raises(StartingPointError, match="yolo11n.pt is missing: re-run `dvc repro dag/weights/dvc.yaml:weights@detector`"):
         run_stage(tmp_path, *det_inputs, init=folder)
 
 

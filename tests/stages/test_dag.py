@@ -22,7 +22,47 @@ def pipeline(params) -> dict:
 
 
 def test_committed_dvc_yaml_is_up_to_date(params):
-    assert (ROOT / "dvc.yaml").read_text() == dag.render(params), "run `python -m stages.dag`"
+    texts = dag.render(params)
+    assert list(texts)[0] == "dvc.yaml" and len(texts) == 1 + len(set(dag.SUB_DAGS.values()))
+    for path, text in texts.items():
+        assert (ROOT / path).read_text() == text, f"{path}: run `python -m stages.dag`"
+    committed = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("dag/*/dvc.yaml"))
+    assert committed == sorted(set(texts) - {"dvc.yaml"}), "a stray dag/ file: run `python -m stages.dag`"
+
+
+def test_every_group_lives_in_one_file_and_runs_from_the_root(params):
+    """Sub-DAG stages run in the project root with the root params.yaml's values; nothing is lost or doubled."""
+    files = dag.split(params)
+    groups = [g for doc in files.values() for g in doc["stages"]]
+    assert sorted(groups) == sorted(dag.build(params)["stages"]) and len(groups) == len(set(groups))
+    assert set(files["dvc.yaml"]["stages"]) == {"fetch", "split", "efficiency", "tables", "figures", "sanity"}
+    assert "plots" in files["dvc.yaml"]
+    for path, doc in files.items():
+        if path == "dvc.yaml":
+            continue
+        assert doc["vars"] == ["../../params.yaml"] and (ROOT / path).parent.joinpath(doc["vars"][0]).resolve() == \
+            (ROOT / "params.yaml").resolve()
+        for group, stage in doc["stages"].items():
+            assert dag.SUB_DAGS[group] == Path(path).parent.name
+            assert stage.get("do", stage)["wdir"] == "../.."
+
+
+def test_plain_dvc_repro_reaches_every_stage():
+    """`dvc repro` with no target starts from the root dvc.yaml: every stage of dag/ must be upstream of one of
+    its stages (the reports depend on every scored output), or a newcomer's `dvc repro` would skip it."""
+    import networkx as nx
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        index = repo.index
+        roots = [s for s in index.stages if s.dvcfile.relpath == "dvc.yaml"]
+        reached = set(roots).union(*(nx.descendants(index.graph, s) for s in roots))
+        missing = sorted(s.addressing for s in index.stages if s not in reached)
+        count = len(index.stages)
+    assert not missing, f"not upstream of any root dvc.yaml stage: {missing}"
+    instances = sum(len(g["foreach"]) if "foreach" in g else 1 for g in dag.build(
+        _params.load_params(ROOT / "params.yaml"))["stages"].values())
+    assert count == instances
 
 
 def test_headline_runs_and_only_they_read_weighting(pipeline, params):
@@ -56,9 +96,9 @@ def test_code_deps_cover_the_stage_script(pipeline):
 
 
 def test_rendered_yaml_parses_and_is_block_style(params):
-    text = dag.render(params)
-    assert yaml.safe_load(text)["stages"]
-    assert "[" not in "".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for text in dag.render(params).values():
+        assert yaml.safe_load(text)["stages"]
+        assert "[" not in "".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def test_tables_stage_depends_on_everything_its_readme_digests(pipeline):
@@ -141,7 +181,8 @@ def test_check_fails_with_the_file_and_the_fix(tmp_path, monkeypatch):
     (tmp_path / "dvc.yaml").write_text("stale\n")
     monkeypatch.setattr(dag, "ROOT", tmp_path)
     result = CliRunner().invoke(dag.main, ["--check"])
-    assert result.exit_code == 1 and "dvc.yaml is out of date" in result.output
+    assert result.exit_code == 1 and "out of date" in result.output and "dvc.yaml" in result.output
+    assert "dag/train/dvc.yaml" in result.output  # missing files count as out of date too
     assert "python -m stages.dag" in result.output
 
 
