@@ -44,8 +44,9 @@ HEADER = (
 # Placeholders a stage's PARAMS may use, and what they become inside a foreach body.
 PLACEHOLDERS = {"run": "${key}", "dataset": "${item.dataset}", "method": "${item.method}",
                 "model": "${item.model}", "rule": "${item.rule}", "target": "${item.target}"}
-# Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
+# Which dvc.yaml holds each stage group (see the module docstring).
 DAG_DIR, SUB_DAGS, ROOT_FILE = L.DAG_DIR, L.SUB_DAGS, L.ROOT_DVC_FILE
+# Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
 WEIGHT_TARGETS = {**{L.weights_name(SEGMENTER, d): {"target": SEGMENTER, "dataset": d} for d in SCORED_DATASETS},
                   L.weights_name(DETECTOR, DETECTION_DATASET): {"target": DETECTOR, "dataset": DETECTION_DATASET}}
 
@@ -287,9 +288,14 @@ def _plots(params: dict) -> list[dict]:
     ]
 
 
+def _up(dvc_file: str) -> str:
+    """The project root as seen from a dvc.yaml's folder: 'dag/train/dvc.yaml' -> '../..'."""
+    return "/".join([".."] * dvc_file.count("/"))
+
+
 def _from_root(stage: dict, dvc_file: str) -> dict:
     """A stage of dag/<group>/dvc.yaml, run from the project root (paths in dvc.yaml stay root-relative)."""
-    up = "/".join([".."] * (dvc_file.count("/")))
+    up = _up(dvc_file)
     if "do" in stage:
         return {"foreach": stage["foreach"], "do": {"wdir": up, **stage["do"]}}
     return {"wdir": up, **stage}
@@ -305,7 +311,7 @@ def split(params: dict) -> dict[str, dict]:
             files[ROOT_FILE]["stages"][group] = stage
             continue
         # The interpolation context (${profile}, ...) is the root params.yaml, as for the root file.
-        doc = files.setdefault(path, {"vars": ["/".join([".."] * path.count("/")) + "/params.yaml"], "stages": {}})
+        doc = files.setdefault(path, {"vars": [f"{_up(path)}/{L.PARAMS_FILE}"], "stages": {}})
         doc["stages"][group] = _from_root(stage, path)
     return files
 
