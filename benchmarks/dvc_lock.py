@@ -45,15 +45,16 @@ def main() -> None:
     # The single-file layout: every stage entry under one `stages:` (same order as the files).
     joined = HEADER + "".join(t.removeprefix(HEADER) for t in texts.values())
     print(f"{'lock file':<30}{'stages':>7}{'lines':>8}{'KB':>7}{'s/rewrite':>11}{'per repro s':>13}")
-    total = 0.0
-    for name, text in [*texts.items(), ("all in one (old layout)", joined)]:
+
+    def row(name: str, text: str) -> float:
         seconds, stages = rewrite_seconds(text, args.repeats), stage_count(text)
-        if name == "all in one (old layout)":
-            print(f"{'split layout, all files':<30}{'':>7}{'':>8}{'':>7}{'':>11}{total:>13.0f}")
-        else:
-            total += seconds * stages
         print(f"{name:<30}{stages:>7}{text.count(chr(10)):>8}{len(text) // 1024:>7}{seconds:>11.2f}"
               f"{seconds * stages:>13.0f}")
+        return seconds * stages
+
+    total = sum(row(name, text) for name, text in texts.items())
+    print(f"{'split layout, all files':<30}{'':>7}{'':>8}{'':>7}{'':>11}{total:>13.0f}")
+    row("all in one (old layout)", joined)
 
 
 if __name__ == "__main__":

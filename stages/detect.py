@@ -78,8 +78,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     training_device = yd.train_device(device, gpus)
     # Keyed only when several GPUs train: a default run keeps the work directory it had before.
     keyed = {"gpus": gpus} if training_device != device else {}
-    work = work_dir(work_root, f"{method}-m3fd", config_digest({"detect": det, "seed": seed, "threads": threads,
-                                                                **keyed}, inputs))
+    work = work_dir(work_root, f"{method}-m3fd", config_digest({"detect": det, "seed": seed, **keyed}, inputs))
     # Ultralytics' AMP check loads yolo26n.pt: AMP only on CUDA with those weights present locally.
     amp = device != "cpu" and amp_check_weights().is_file()
     click.echo(f"detect: {method}: {', '.join(f'{k} {len(v)}' for k, v in items.items())}; init {cfg.init}; "

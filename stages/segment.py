@@ -94,7 +94,7 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     # Off by default, so keyed only when on: a default run keeps the work directory it had before.
     keyed = {**({"bf16": True} if bf16 else {}), **({"world_size": ddp.world_size} if ddp.distributed else {})}
     digest = config_digest({"segment": {k: v for k, v in seg.items() if k != "bf16"}, "seed": seed,
-                            "dataset": dataset, "threads": threads, **keyed}, inputs)
+                            "dataset": dataset, **keyed}, inputs)
     work = work_dir(work_root, f"{method}-{dataset}", digest)
     echo(f"segment: {method} on {dataset}: {', '.join(f'{k} {len(v)}' for k, v in pairs.items())}; work {work}")
 

@@ -74,9 +74,8 @@ def _segmenter_standin(spec, raw, split, out, recipe, encoder, seed, work, log) 
                          lr_unfrozen=recipe["lr"], patience=recipe["patience"], crop=recipe["crop"], seed=seed,
                          class_balanced=bool(recipe.get("class_balanced", False)))
     inputs = files_digest(p for part in pairs.values() for pair in part for p in pair)
-    # The thread count is keyed too: float sums depend on it, so no resuming across thread counts.
-    key = {"recipe": recipe, "encoder": encoder, "seed": seed, "threads": torch.get_num_threads()}
-    run = work_dir(work, f"segmenter-{spec.name}", config_digest(key, inputs))
+    run = work_dir(work, f"segmenter-{spec.name}", config_digest({"recipe": recipe, "encoder": encoder,
+                                                                 "seed": seed}, inputs))
     torch.manual_seed(seed)
     model = FusedImageSegmenter(spec.num_classes, **encoder)
     samples = {p: SegmentationSamples(v, read_label, spec.num_classes) for p, v in pairs.items()}
@@ -103,8 +102,7 @@ def _detector_standin(spec, raw, split, out, recipe, seed, work, log) -> dict:
 
     items = {p: standin.source_boxes(spec, raw, split[p], p) for p in ("train", "val", "test")}
     inputs = files_digest(p for rows in items.values() for _, image, xml in rows for p in (image, xml))
-    run = work_dir(work, f"detector-{spec.name}", config_digest({"recipe": recipe, "seed": seed,
-                                                               "threads": torch.get_num_threads()}, inputs))
+    run = work_dir(work, f"detector-{spec.name}", config_digest({"recipe": recipe, "seed": seed}, inputs))
     cfg = yd.DetectConfig(epochs=recipe["epochs"], imgsz=recipe["imgsz"], batch=recipe["batch"],
                           init="yolo11n.yaml", workers=0, seed=seed, extra=dict(recipe.get("extra") or {}))
     log(f"stand-in detector: YOLO11n from scratch on {len(items['train'])} source images (visible + infrared); "

@@ -26,8 +26,13 @@ def files_digest(paths: Iterable[Path]) -> str:
 
 
 def config_digest(config: dict[str, Any], inputs_digest: str = "") -> str:
-    """Short, stable digest (12 hex) of a JSON-serialisable config and an inputs digest."""
-    text = json.dumps(config, sort_keys=True, default=str) + inputs_digest
+    """Short, stable digest (12 hex) of a JSON-serialisable config, an inputs digest and torch's thread count.
+
+    The thread count is keyed because float sums depend on it: a run never resumes from a
+    checkpoint written at another thread count.
+    """
+    keyed = {**config, "intra_op_threads": torch.get_num_threads()}
+    text = json.dumps(keyed, sort_keys=True, default=str) + inputs_digest
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
