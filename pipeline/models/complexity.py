@@ -209,7 +209,31 @@ def step_peak_bytes(step, held, steps: int = 2, fake_mode=None) -> int:
 
 
 def peak_memory_mb(model: nn.Module, channels: int, size: int = 256, device: str = "cpu") -> float:
-    """Peak bytes of live tensors (MB = 2^20 bytes) for one inference pass at size x size."""
+    """Peak bytes of live tensors (MB = 2^20 bytes) for one inference pass at size x size.
+
+    Run on fake tensors (FakeTensorMode) of a copy of the model: nothing is computed, and the
+    tracker counts exactly the storages a real run creates (same operators, same shapes; checked
+    against real runs of every Table IV model in tests/models/test_complexity.py), so the paper's
+    SwinFusion at 256x256 takes 0.5 s instead of 10 s on one CPU core. ``device`` only places the copy.
+    """
+    import copy
+
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    model = copy.deepcopy(model).to(device).eval()
+    mode = FakeTensorMode()
+    fake_modules(mode, [model])
+    with mode:
+        ir, vis = _inputs(channels, size, device)
+    tracker = LiveTensorBytes(list(model.parameters()) + list(model.buffers()) + [ir, vis], meta_scalars=True)
+    with mode, ShapeOnlyCalls(), torch.no_grad(), tracker:
+        out = model(ir, vis)
+    del out
+    return tracker.peak / MB
+
+
+def real_peak_memory_mb(model: nn.Module, channels: int, size: int = 256, device: str = "cpu") -> float:
+    """:func:`peak_memory_mb` on real tensors (every operator computed): the reference it must equal."""
     model = model.to(device).eval()
     ir, vis = _inputs(channels, size, device)
     mode = LiveTensorBytes(list(model.parameters()) + list(model.buffers()) + [ir, vis])

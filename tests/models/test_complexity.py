@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch.nn as nn
 
-from pipeline.models.complexity import count_macs, efficiency_table, peak_memory_mb
+from pipeline.models.complexity import count_macs, efficiency_table, peak_memory_mb, real_peak_memory_mb
 from pipeline.models.registry import FUSION_MODELS, create_fusion_model
 
 # Paper Table IV "FLOPs (G)" (which are MACs) at 256x256: (original 1 ch, SSVIF 3 ch).
@@ -41,6 +41,21 @@ def test_peak_memory_by_hand():
     # params 16 B + two inputs 2 x 64 x 4 B + conv output 4 x 64 x 4 B + product 4 x 64 x 4 B
     expected = 16 + 2 * 256 + 1024 + 1024
     assert peak_memory_mb(_Two(), 1, size=8) * 2**20 == pytest.approx(expected)
+
+
+def test_peak_memory_by_hand_on_real_tensors():
+    expected = 16 + 2 * 256 + 1024 + 1024
+    assert real_peak_memory_mb(_Two(), 1, size=8) * 2**20 == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name", sorted(FUSION_MODELS))
+@pytest.mark.parametrize("channels", [1, 3])
+def test_fake_tensor_peak_equals_the_real_run(name, channels, quick_widths):
+    # the fake run must create exactly the storages a computed run creates (Table IV's mem_MB)
+    model = create_fusion_model(name, channels, **quick_widths[name])
+    before = [p.clone() for p in model.parameters()]
+    assert peak_memory_mb(model, channels, size=32) == real_peak_memory_mb(model, channels, size=32)
+    assert all(p.equal(b) for p, b in zip(model.parameters(), before))  # the caller's model is untouched
 
 
 def test_efficiency_table_is_deterministic(quick_widths):
