@@ -6,10 +6,9 @@ group with :func:`process_group` (NCCL on CUDA, gloo on CPU; nothing at all with
 so a single-process run executes exactly the code it ran before this module existed), wraps its
 model with :func:`wrap`, and lets only :func:`is_writer` (rank 0) write files.
 
-Data: :func:`distributed_sampler` is torch's ``DistributedSampler`` with a seed and
-``set_epoch`` (for DataLoader loops); :func:`shard` is a rank's interleaved share of one global
-batch, the same split ``DistributedSampler`` makes, for loops that draw their own global batches
-(the segment stage does, so that its crops are those of one process).
+Data: :func:`shard` is a rank's interleaved share of one global batch, the same split torch's
+``DistributedSampler`` makes, for loops that draw their own global batches (the segment stage
+does, so that its crops are those of one process).
 """
 from __future__ import annotations
 
@@ -163,16 +162,6 @@ def shard(batch: Sequence[T], ctx: Context | None = None) -> list[T]:
     """This rank's interleaved share of a global batch (items rank, rank + world, ...)."""
     ctx = ctx or context()
     return list(batch[ctx.rank::ctx.world_size])
-
-
-def distributed_sampler(dataset, seed: int, shuffle: bool = True, drop_last: bool = False):
-    """torch's DistributedSampler with a fixed seed: call ``set_epoch(epoch)`` before each epoch.
-
-    Its order depends only on (seed, epoch, world size), so a rerun gives the same batches."""
-    from torch.utils.data import DistributedSampler
-
-    return DistributedSampler(dataset, num_replicas=world_size(), rank=rank(), shuffle=shuffle, seed=int(seed),
-                              drop_last=drop_last)
 
 
 def wrap(model: nn.Module) -> nn.Module:
