@@ -56,13 +56,9 @@ class SegmentationSamples(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def image(self, index: int) -> np.ndarray:
-        """Sample ``index``'s uint8 (H, W, 3) RGB image."""
-        return read_fused(self.pairs[index][0])
-
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         image_path, label_path = self.pairs[index]
-        image, label = self.image(index), self.read_label(label_path)
+        image, label = read_fused(image_path), self.read_label(label_path)
         if image.shape[:2] != label.shape:
             raise ValueError(f"{image_path} is {image.shape[1]}x{image.shape[0]} but its label {label_path} is "
                              f"{label.shape[1]}x{label.shape[0]}: fused images must keep the source size.")

@@ -64,30 +64,30 @@ def _segmenter_standin(spec, raw, split, out, recipe, encoder, seed, work, log) 
     import torch
 
     from pipeline.data.io import read_label
+    from pipeline.downstream.seg_data import SegmentationSamples
     from pipeline.downstream.seg_finetune import FinetuneConfig, finetune
     from pipeline.downstream.segformer import FusedImageSegmenter
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
 
-    blends = int(recipe.get("blends", 0))
-    samples = {p: standin.SourceSamples(spec, raw, split[p], p, read_label, blends, seed) for p in ("train", "val")}
+    pairs = {p: standin.source_pairs(spec, raw, split[p], p) for p in ("train", "val")}
     cfg = FinetuneConfig(epochs=recipe["epochs"], freeze_epochs=0, batch=recipe["batch"], lr=recipe["lr"],
                          lr_unfrozen=recipe["lr"], patience=recipe["patience"], crop=recipe["crop"], seed=seed,
                          class_balanced=bool(recipe.get("class_balanced", False)))
-    inputs = files_digest(p for part in samples.values() for pair in part.pairs for p in pair)
+    inputs = files_digest(p for part in pairs.values() for pair in part for p in pair)
     run = work_dir(work, f"segmenter-{spec.name}", config_digest({"recipe": recipe, "encoder": encoder,
                                                                  "seed": seed}, inputs))
     torch.manual_seed(seed)
     model = FusedImageSegmenter(spec.num_classes, **encoder)
-    what = "visible + infrared" + (f" + {blends} blend(s) per stem" if blends else "")
-    log(f"stand-in segmenter on {spec.name}: {len(samples['train'])} training and {len(samples['val'])} validation "
-        f"source images ({what}); work {run}")
+    samples = {p: SegmentationSamples(v, read_label, spec.num_classes) for p, v in pairs.items()}
+    log(f"stand-in segmenter on {spec.name}: {len(pairs['train'])} training and {len(pairs['val'])} validation "
+        f"source images (visible + infrared); work {run}")
     best, history = finetune(model, samples["train"], samples["val"], spec.classes, cfg, run,
                              log=lambda line: log(line.replace("segment:", "stand-in:", 1)))
     model.load_state_dict(best)
     model.segformer.save_pretrained(out)
     best_epoch = max(history, key=lambda h: (h["val_mIoU"], -h["epoch"]))
     return {"source": "synthetic", "kind": "stand-in SegFormer trained on source images",
-            "trained_on": f"{spec.name} train split, {what} ({len(samples['train'])} images)",
+            "trained_on": f"{spec.name} train split, visible + infrared ({len(pairs['train'])} images)",
             "best_epoch": best_epoch["epoch"], "val_mIoU": best_epoch["val_mIoU"], "history": history}
 
 
