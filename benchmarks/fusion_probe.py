@@ -3,10 +3,11 @@ with the validation images' fusion-loss terms (Eq. 3) after every quarter, besid
 rule's images and a grey image (the visible image's channel mean).
 
     python benchmarks/fusion_probe.py [--dataset msrs] [--model swinfusion] [--steps 64] [--lr 1e-3]
-        [--batch 2] [--crop 64] [--embed-dim N] [--weights 20,20,10,20]
+        [--batch 2] [--crop 64] [--embed-dim N] [--weights L1,L2,L3,L4]
 
-Needs data/raw/<dataset> and data/splits/<dataset>.json (run `dvc repro` first); widths from
-params.yaml `quick.models`, 3 channels (SSVIF's RGB fusion), one CPU thread, seed 0. The
+Needs the dataset's raw folder and split file (run `dvc repro` first); widths from params.yaml
+`quick.models`, lambdas (default) from `loss.*` and the headline FMB run's `lambda_color`,
+3 channels (SSVIF's RGB fusion), one CPU thread, seed 0. The
 README's "Starting points" diagnosis of the quick fused images (their L_color stays at a grey
 image's) comes from this probe.
 """
@@ -45,10 +46,11 @@ def _mean_terms(images, loss) -> dict:
 @click.option("--batch", default=2, show_default=True)
 @click.option("--crop", default=64, show_default=True)
 @click.option("--embed-dim", type=int, default=None, help="SwinFusion width (default: quick.models)")
-@click.option("--weights", default="20,20,10,20", show_default=True, help="lambda1..lambda4 of Eq. 3")
+@click.option("--weights", default=None, help="lambda1..lambda4 of Eq. 3, comma-separated (default: params.yaml)")
 def main(dataset, model_name, steps, lr, batch, crop, embed_dim, weights) -> None:
     import yaml
 
+    from pipeline import layout
     from pipeline.data.registry import get_dataset
     from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
     from pipeline.models.registry import create_fusion_model
@@ -56,13 +58,17 @@ def main(dataset, model_name, steps, lr, batch, crop, embed_dim, weights) -> Non
     from pipeline.train.step import fusion_forward
 
     torch.set_num_threads(1)
-    raw, split_file = ROOT / "data" / "raw" / dataset, ROOT / "data" / "splits" / f"{dataset}.json"
+    raw, split_file = ROOT / layout.raw_dir(dataset), ROOT / layout.split_file(dataset)
     if not split_file.is_file():
         raise click.ClickException(f"{split_file} is missing: run `dvc repro` first (the probe reads the split's images)")
     spec, split = get_dataset(dataset), json.loads(split_file.read_text())
-    widths = dict(yaml.safe_load((ROOT / "params.yaml").read_text())["quick"]["models"][model_name])
+    params = yaml.safe_load((ROOT / layout.PARAMS_FILE).read_text())
+    widths = dict(params["quick"]["models"][model_name])
     if embed_dim:
         widths["embed_dim"] = embed_dim
+    if weights is None:
+        lam_int, lam_grad, lam_ssim = (params["loss"][k] for k in ("lambda_int", "lambda_grad", "lambda_ssim"))
+        weights = f"{lam_int},{lam_grad},{lam_ssim},{params['runs']['ssvif-swinfusion-fmb']['lambda_color']}"
     lam = FusionLossWeights(*[float(x) for x in weights.split(",")])
 
     def loss(fused, ir, vis):
