@@ -6,8 +6,8 @@
 Why generated: DVC cannot loop inside `deps:` and rejects hand-named `a@b` stages,
 so aggregating stages (tables, figures) need explicit input lists and per-run
 param lists differ (only headline runs read the top-level `weighting`). The
-output still uses DVC's own `foreach`, so stages are named `train@<run>` and
-`${profile}` is interpolated by DVC: editing the other profile's numbers leaves
+output still uses DVC's own `foreach`, so stages are named `train@<run>+<run>` (two units
+per stage in the paired groups, see stages.dag_pairs) and `${profile}` is interpolated by DVC: editing the other profile's numbers leaves
 every stage up to date. Re-run this after adding a run, rule or external method.
 
 Why several files: after running a stage DVC rewrites the whole dvc.lock beside it through
@@ -33,6 +33,7 @@ from pipeline.data.registry import DATASETS as REGISTRY
 from pipeline.downstream.starting_point import DETECTOR, SEGMENTER
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods
 from stages._params import load_params
+from stages.dag_pairs import PAIRED_GROUPS, pair, unpair
 from stages.imports import code_deps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -302,8 +303,12 @@ def _from_root(stage: dict, dvc_file: str) -> dict:
 
 
 def split(params: dict) -> dict[str, dict]:
-    """{dvc.yaml path: its content}: the root dvc.yaml first, then one file per SUB_DAGS folder."""
+    """{dvc.yaml path: its content}: the root dvc.yaml first, then one file per SUB_DAGS folder.
+
+    The PAIRED_GROUPS are written as paired stages (stages.dag_pairs): two units per stage, run at once."""
     pipeline = build(params)
+    for group in PAIRED_GROUPS:
+        pipeline["stages"][group] = pair(pipeline["stages"][group], DATASETS, _code("together"))
     files: dict[str, dict] = {ROOT_FILE: {"stages": {}, "plots": pipeline["plots"]}}
     for group, stage in pipeline["stages"].items():
         path = L.dvc_file(group)
@@ -323,10 +328,11 @@ def render(params: dict) -> dict[str, str]:
 
 
 def committed_stages(root: Path = ROOT) -> dict:
-    """The stage groups of every committed dvc.yaml (root and dag/), by group name."""
+    """The stage groups of every committed dvc.yaml (root and dag/), by group name; a paired group's
+    foreach lists its units ({unit key: unit item}, as `build` makes them)."""
     stages: dict = {}
     for path in [root / ROOT_FILE, *sorted((root / DAG_DIR).glob("*/dvc.yaml"))]:
-        stages.update(yaml.safe_load(path.read_text())["stages"])
+        stages.update({g: unpair(s) for g, s in yaml.safe_load(path.read_text())["stages"].items()})
     return stages
 
 

@@ -46,7 +46,9 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     threads = pin_threads(params)
     from pipeline.downstream.yolo_offline import amp_check_weights, configure_offline
 
-    configure_offline(Path(work_root) / "ultralytics")  # before anything imports Ultralytics
+    # Before anything imports Ultralytics. One settings folder per method: paired detect stages run
+    # two methods at once (stages.together), and Ultralytics rewrites its settings file on start.
+    configure_offline(Path(work_root) / "ultralytics" / method)
     import torch
 
     from pipeline.atomic import atomic_dir, atomic_write_json
