@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import shlex
 
-# Compute groups whose stages run paired; `fuse` and `fuse_rule` already fuse one image per core.
-PAIRED_GROUPS = ("weights", "train", "fusion_metrics", "segment", "detect")
+# Compute groups whose stages run paired. A fuse unit already fuses one image per core; paired, two
+# units share the cores (same total work) and overlap their start-up and DVC's bookkeeping.
+PAIRED_GROUPS = ("weights", "train", "fuse", "fuse_rule", "fusion_metrics", "segment", "detect")
 SEPARATOR = "+"  # stage key of a pair: `train@<unit>+<unit>`
 SLOT = "s"
 
