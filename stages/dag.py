@@ -7,8 +7,8 @@ Why generated: DVC cannot loop inside `deps:` and rejects hand-named `a@b` stage
 so aggregating stages (tables, figures) need explicit input lists and per-run
 param lists differ (only headline runs read the top-level `weighting`). The
 output still uses DVC's own `foreach`, so stages are named `train@<run>+<run>` (two units
-per stage in the paired groups, see stages.dag_pairs) and `${profile}` is interpolated by DVC: editing the other profile's numbers leaves
-every stage up to date. Re-run this after adding a run, rule or external method.
+per stage in the paired groups, see stages.dag_pairs) and `${profile}` is interpolated by DVC:
+editing the other profile's numbers leaves every stage up to date. Re-run this after adding a run, rule or external method.
 
 Why several files: after running a stage DVC rewrites the whole dvc.lock beside it through
 ruamel's round-trip YAML, ~0.19 s per 1,000 lines. One dvc.lock for all 133 stages (22.7k lines)

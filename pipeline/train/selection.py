@@ -7,6 +7,7 @@ resume checkpoint under the keys of :data:`STATE_KEYS`.
 """
 from __future__ import annotations
 
+import abc
 import copy
 import math
 
@@ -15,7 +16,7 @@ from torch import nn
 STATE_KEYS = ("best_val", "best_state", "best_epoch", "since_best", "stopped")
 
 
-class Selection:
+class Selection(abc.ABC):
     """The selected fusion state dict and its epoch; `stopped` ends training early."""
 
     note = ""
@@ -28,9 +29,9 @@ class Selection:
         self.since_best = 0
         self.stopped = False
 
+    @abc.abstractmethod  # each rule (BestValidation, LastEpoch) decides what an epoch's row selects
     def update(self, row: dict, fusion: nn.Module, final_stage: bool) -> None:
         """After epoch row["epoch"] (its validation L_fus in row["loss_val"]); final_stage: the run's last stage."""
-        raise NotImplementedError
 
     def restart(self) -> None:
         """The final stage begins: select among its epochs only."""

@@ -1,11 +1,13 @@
 """The interface every weighting of L_csc implements (Eq. 2: L_fus + w_csc L_csc in stage II)."""
 from __future__ import annotations
 
+import abc
+
 import torch
 from torch import nn
 
 
-class Weighting(nn.Module):
+class Weighting(nn.Module, abc.ABC):
     """Gives the coefficients (c_fus, c_csc) of the two task losses for one stage-II step.
 
     The trainer calls :meth:`begin_epoch` with the epoch means of both losses over the
@@ -21,10 +23,11 @@ class Weighting(nn.Module):
     def begin_epoch(self, fusion_means: list[float], csc_means: list[float]) -> None:
         """Epoch means of L_fus and L_csc over the completed stage-II epochs, oldest first."""
 
+    @abc.abstractmethod  # every weighting (fixed, DWA, GDWA, UCW, SegMiF's) defines its (c_fus, c_csc)
     def coefficients(
         self, loss_fus: float, loss_csc: float, grad_fus: float | None = None, grad_csc: float | None = None
     ) -> tuple[float, float]:
-        raise NotImplementedError
+        """(c_fus, c_csc) for this step's unweighted losses (and gradient norms when needs_task_gradients)."""
 
     def parameter_loss(self, loss_fus: torch.Tensor, loss_csc: torch.Tensor) -> torch.Tensor | None:
         """Loss of the weighting's own parameters, given detached task losses (None: it has none)."""
