@@ -73,7 +73,7 @@ def third_party(paths: list[str]) -> set[str]:
 
 def import_seconds(stage_module: str, repeats: int) -> float:
     """Best-of-n wall time of a fresh interpreter importing what one stage process imports."""
-    from stages.imports import code_deps
+    from pipeline.dag.imports import code_deps
 
     paths = code_deps(ROOT, f"stages.{stage_module}")
     modules = sorted({p.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for p in paths})

@@ -24,7 +24,7 @@ and splits must not depend on the seed list, and the starting points stand for r
 checkpoints (SegMiF's segmenter, COCO's YOLO), which the paper does not re-draw either.
 The figures and sanity stages read the first seed only.
 Imports nothing of the project: every stage's params validation imports it.
-The DAG expansion is pipeline/seed_dag.py.
+The DAG expansion is pipeline/dag/seeds.py.
 """
 from __future__ import annotations
 

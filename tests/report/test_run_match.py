@@ -113,7 +113,8 @@ def test_weighting_runs_by_settings(params):
     assert weighting_runs(params["runs"]) == expected
     params["runs"] = {("my-ucw" if n == UCW else n): r for n, r in params["runs"].items()}
     assert "my-ucw" in weighting_runs(params["runs"])
-    from stages import dag, figures
+    from pipeline.dag import build as dag
+    from stages import figures
 
     plot = dag._plots(params)[1]["w_csc per weighting (FMB)"]["y"]
     assert list(plot) == [layout.history_file(r) for r in weighting_runs(params["runs"])]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stages.imports import code_deps
+from pipeline.dag.imports import code_deps
 
 
 def _write(root: Path, rel: str, text: str) -> None:
@@ -30,7 +30,14 @@ def test_transitive_imports_inside_functions_and_relative(tmp_path):
     ]
 
 
-def test_real_dag_stage_imports_params_module():
+def test_real_dag_entry_point_reaches_the_dag_package_through_a_function_import():
     root = Path(__file__).resolve().parents[2]
     deps = code_deps(root, "stages.dag")
-    assert "stages/_params.py" in deps and "stages/imports.py" in deps
+    assert "stages/_params.py" in deps and "pipeline/dag/imports.py" in deps and "pipeline/dag/build.py" in deps
+
+
+def test_no_stage_depends_on_the_runner_that_only_schedules_it():
+    """pipeline.dag.runner decides when a unit runs, never what it computes: editing it re-runs nothing."""
+    root = Path(__file__).resolve().parents[2]
+    for stage in ("train", "fuse", "segment", "detect", "tables"):
+        assert not any(d.startswith("pipeline/dag/") for d in code_deps(root, f"stages.{stage}")), stage

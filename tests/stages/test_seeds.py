@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import seeds
-from stages import _params, dag
+from pipeline.dag.units import RUNNER
+from pipeline.dag import files as dag
+from stages import _params
 from stages import tables as tables_stage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +80,7 @@ def test_two_seeds_keep_every_first_seed_stage_and_add_seeded_ones(params, two):
         for dep in both[name]["deps"]:
             if dep.startswith(("data/runs/", "data/fused/")):
                 assert dep in outs, (name, dep)
-    assert both[f"train@{run}-s{s}"]["cmd"].startswith(f"python -m stages.train --run {run}-s{s} ")
+    assert both[f"train@{run}-s{s}"]["cmd"].startswith(f"{RUNNER} python -m stages.train --run {run}-s{s} ")
     assert f"--fused data/fused/{run}-s{s}/fmb" in both[f"segment@{run}-s{s}-fmb"]["cmd"]
     assert "--fused data/fused/max/fmb" in both[f"segment@max-s{s}-fmb"]["cmd"]
     assert both[f"segment@max-s{s}-fmb"]["outs"][0] == f"reports/metrics/segment/max-s{s}-fmb.json"

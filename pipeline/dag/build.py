@@ -1,0 +1,277 @@
+"""The DAG's units from params.yaml (runs, rules, external methods): one DVC stage per unit.
+
+Why generated: DVC cannot loop inside `deps:` and rejects hand-named `a@b` stages,
+so aggregating stages (tables, figures) need explicit input lists and per-run
+param lists differ (only headline runs read the top-level `weighting`). The
+output still uses DVC's own `foreach`, so every unit is a stage of its own named after its run,
+method or starting point and dataset alone (`train@ssvif-swinfusion-fmb`, `segment@max-fmb`), and
+`${profile}` is interpolated by DVC: editing the other profile's numbers leaves every stage up to
+date. Each unit's resolved definition depends on that unit alone (no padding to the widest item,
+no partner), so adding or removing a run changes only its own stages and the reports.
+Re-run `python -m stages.dag` after adding a run, rule or external method.
+
+Which file holds each group, and why several: pipeline.dag.files.
+"""
+from __future__ import annotations
+
+import importlib
+import string
+from pathlib import Path
+
+import click
+import yaml
+
+from pipeline import layout as L
+from pipeline.dag import seeds as seed_dag
+from pipeline.data.registry import DATASETS as REGISTRY
+from pipeline.downstream.starting_point import DETECTOR, SEGMENTER
+from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods
+from pipeline.dag.imports import code_deps
+from pipeline.dag.units import RUNNER
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASETS = tuple(REGISTRY)
+# Placeholders a stage's PARAMS may use, and what they become inside a foreach body.
+PLACEHOLDERS = {"run": "${key}", "dataset": "${item.dataset}", "method": "${item.method}",
+                "model": "${item.model}", "rule": "${item.rule}", "target": "${item.target}"}
+# Per-unit params keys fill fixed slots (p0.., q0..), so one unit's keys never change another's template.
+PLAIN_SLOTS, SCOPED_SLOTS = 8, 8
+# Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
+WEIGHT_TARGETS = {**{L.weights_name(SEGMENTER, d): {"target": SEGMENTER, "dataset": d} for d in SCORED_DATASETS},
+                  L.weights_name(DETECTOR, DETECTION_DATASET): {"target": DETECTOR, "dataset": DETECTION_DATASET}}
+
+
+def _translate(key: str) -> str:
+    """`{profile}.synthetic.{dataset}` -> `${profile}.synthetic.${item.dataset}`."""
+    names = {f for _, f, _, _ in string.Formatter().parse(key) if f}
+    return key.format(profile="${profile}", **{n: PLACEHOLDERS[n] for n in names if n != "profile"})
+
+
+def _stage_module(name: str):
+    """The entry point `stages/<name>.py`, which declares the params it reads (PARAMS or params_for)."""
+    return importlib.import_module(f"stages.{name}")
+
+
+def _code(name: str) -> list[str]:
+    return code_deps(ROOT, f"stages.{name}")
+
+
+def _static_params(name: str) -> list[str]:
+    return [_translate(k) for k in _stage_module(name).PARAMS]
+
+
+def _padded_params(module: str, runs: dict) -> tuple[dict, list[str]]:
+    """Per-unit param keys as item fields p0.. (unscoped) and q0.. (`<profile>.`-scoped).
+
+    A foreach body is one template for every item, so each unit fills the same fixed number of
+    slots (PLAIN_SLOTS, SCOPED_SLOTS), repeating its own first key (DVC de-duplicates params
+    keys): a unit's resolved params never depend on the other units.
+    """
+    fields = {}
+    for name, run in runs.items():
+        keys = _stage_module(module).params_for(name, run)
+        plain = [k for k in keys if not k.startswith("{profile}.")]
+        scoped = [k.removeprefix("{profile}.") for k in keys if k.startswith("{profile}.")]
+        if not plain or not scoped or len(plain) > PLAIN_SLOTS or len(scoped) > SCOPED_SLOTS:
+            raise ValueError(f"stages.{module}.params_for({name!r}) gives {len(plain)} plain and {len(scoped)} "
+                             f"`{{profile}}.` keys; each must be 1..{PLAIN_SLOTS} / 1..{SCOPED_SLOTS} "
+                             "(raise PLAIN_SLOTS / SCOPED_SLOTS in pipeline/dag/build.py)")
+        plain += [plain[0]] * (PLAIN_SLOTS - len(plain))
+        scoped += [scoped[0]] * (SCOPED_SLOTS - len(scoped))
+        fields[name] = {**{f"p{i}": k for i, k in enumerate(plain)}, **{f"q{i}": k for i, k in enumerate(scoped)}}
+    template = [f"${{item.p{i}}}" for i in range(PLAIN_SLOTS)]
+    template += [f"${{profile}}.${{item.q{i}}}" for i in range(SCOPED_SLOTS)]
+    return fields, template
+
+
+def _uncached(path: str) -> dict:
+    return {path: {"cache": False}}
+
+
+def build(params: dict) -> dict:
+    runs, methods = params["runs"], Methods.from_params(params)
+    # DVC placeholders: the foreach key and item fields, filled in by DVC for each stage.
+    K, I, D, RUN, M, RULE = "${key}", "${item}", "${item.dataset}", "${item.run}", "${item.method}", "${item.rule}"
+    stages: dict = {}
+    stages["fetch"] = {
+        "foreach": list(DATASETS),
+        "do": {
+            "cmd": f"python -m stages.fetch --dataset {I} --out {L.raw_dir(I)} --conditions {L.conditions_file(I)}",
+            "deps": _code("fetch"),
+            "params": [k.replace(D, I) for k in _static_params("fetch")],
+            "outs": [L.raw_dir(I), _uncached(L.conditions_file(I))],
+        },
+    }
+    stages["split"] = {
+        "foreach": list(DATASETS),
+        "do": {
+            "cmd": f"python -m stages.split --dataset {I} --raw {L.raw_dir(I)} --out {L.split_file(I)}",
+            "deps": _code("split") + [L.raw_dir(I)],
+            "params": [k.replace(D, I) for k in _static_params("split")],
+            "outs": [_uncached(L.split_file(I))],
+        },
+    }
+    train_fields, train_params = _padded_params("train", runs)
+    stages["train"] = {
+        "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name]}
+                    for name, run in runs.items()},
+        "do": {
+            "cmd": (f"python -m stages.train --run {K} --raw {L.raw_dir(D)} "
+                    f"--split {L.split_file(D)} --out {L.run_dir(K)} "
+                    f"--history {L.history_file(K)} --work {L.work_dir('train')}"),
+            "deps": _code("train") + [L.raw_dir(D), L.split_file(D)],
+            "params": train_params,
+            "outs": [L.run_dir(K), _uncached(L.history_file(K))],
+        },
+    }
+    fuse_fields, fuse_params = _padded_params("fuse", runs)
+    fuse_items = {}
+    for name, run in runs.items():
+        fuse_items[name] = {"dataset": run["dataset"], "run": name, **fuse_fields[name]}
+        if run.get("fuse_m3fd"):
+            fuse_items[f"{name}-{DETECTION_DATASET}"] = {"dataset": DETECTION_DATASET, "run": name, **fuse_fields[name]}
+    stages["fuse"] = {
+        "foreach": fuse_items,
+        "do": {
+            "cmd": (f"python -m stages.fuse --run {RUN} --dataset {D} "
+                    f"--model {L.run_model(RUN)} --raw {L.raw_dir(D)} "
+                    f"--split {L.split_file(D)} --out {L.fused_dir(RUN, D)}"),
+            "deps": _code("fuse") + [L.run_dir(RUN), L.raw_dir(D), L.split_file(D)],
+            "params": fuse_params,
+            "outs": [L.fused_dir(RUN, D)],
+        },
+    }
+    stages["fuse_rule"] = {
+        "foreach": {f"{r}-{d}": {"rule": r, "dataset": d} for r in methods.rules for d in DATASETS},
+        "do": {
+            "cmd": (f"python -m stages.fuse_rule --rule {RULE} --dataset {D} "
+                    f"--raw {L.raw_dir(D)} --split {L.split_file(D)} "
+                    f"--out {L.fused_dir(RULE, D)}"),
+            "deps": _code("fuse_rule") + [L.raw_dir(D), L.split_file(D)],
+            "params": _static_params("fuse_rule"),
+            "outs": [L.fused_dir(RULE, D)],
+        },
+    }
+    weight_fields, weight_params = _padded_params("weights", WEIGHT_TARGETS)
+    stages["weights"] = {
+        "foreach": {k: {**v, **weight_fields[k]} for k, v in WEIGHT_TARGETS.items()},
+        "do": {
+            "cmd": (f"python -m stages.weights --target ${{item.target}} --dataset {D} "
+                    f"--raw {L.raw_dir(D)} --split {L.split_file(D)} "
+                    f"--out {L.weights_dir(K)} --work {L.work_dir('weights')} --downloads {L.DOWNLOADS}"),
+            "deps": _code("weights") + [L.raw_dir(D), L.split_file(D)],
+            "params": weight_params,
+            "outs": [L.weights_dir(K)],
+        },
+    }
+    fused, segmenter = "${item.fused}", L.weights_dir(L.weights_name(SEGMENTER, D))
+    scored = {L.scored_key(m, d): {"method": m, "dataset": d, "fused": methods.images(m, d)}
+              for d in SCORED_DATASETS for m in methods.scored(d)}
+    stages["fusion_metrics"] = {
+        "foreach": scored,
+        "do": {
+            "cmd": (f"python -m stages.fusion_metrics --method {M} --dataset {D} "
+                    f"--raw {L.raw_dir(D)} --split {L.split_file(D)} "
+                    f"--fused {fused} --out {L.in_metrics(L.metric_file('fusion', K))} "
+                    f"--per-image {L.in_metrics(L.per_image_file(K))}"),
+            "deps": _code("fusion_metrics") + [L.raw_dir(D), L.split_file(D), fused],
+            "params": _static_params("fusion_metrics"),
+            "outs": [_uncached(L.in_metrics(L.metric_file("fusion", K))),
+                     _uncached(L.in_metrics(L.per_image_file(K)))],
+        },
+    }
+    stages["segment"] = {
+        "foreach": scored,
+        "do": {
+            "cmd": (f"python -m stages.segment --method {M} --dataset {D} "
+                    f"--fused {fused} --raw {L.raw_dir(D)} "
+                    f"--split {L.split_file(D)} --init {segmenter} "
+                    f"--conditions {L.conditions_file(D)} --out {L.in_metrics(L.metric_file('segment', K))} "
+                    f"--confusion-csv {L.in_metrics(L.confusion_file(K, 'csv'))} "
+                    f"--confusion-png {L.in_metrics(L.confusion_file(K, 'png'))} "
+                    f"--predictions {L.predictions_dir('segment', K)} --work {L.work_dir('segment')}"),
+            "deps": _code("segment") + [fused, L.raw_dir(D), L.split_file(D), segmenter, L.conditions_file(D)],
+            "params": _static_params("segment"),
+            "outs": [_uncached(L.in_metrics(L.metric_file("segment", K))),
+                     _uncached(L.in_metrics(L.confusion_file(K, "csv"))),
+                     _uncached(L.in_metrics(L.confusion_file(K, "png"))),
+                     _uncached(L.predictions_dir("segment", K))],
+        },
+    }
+    det, detector = DETECTION_DATASET, L.weights_dir(L.weights_name(DETECTOR, DETECTION_DATASET))
+    stages["detect"] = {
+        "foreach": {m: {"method": m, "fused": methods.images(m, det)} for m in methods.scored(det)},
+        "do": {
+            "cmd": (f"python -m stages.detect --method {M} --fused {fused} "
+                    f"--raw {L.raw_dir(det)} --split {L.split_file(det)} --init {detector} "
+                    f"--conditions {L.conditions_file(det)} --out {L.in_metrics(L.metric_file('detect', K))} "
+                    f"--predictions {L.predictions_dir('detect', K)} --work {L.work_dir('detect')}"),
+            "deps": _code("detect") + [fused, L.raw_dir(det), L.split_file(det), detector, L.conditions_file(det)],
+            "params": _static_params("detect"),
+            "outs": [_uncached(L.in_metrics(L.metric_file("detect", K))),
+                     _uncached(L.predictions_dir("detect", K))],
+        },
+    }
+    # Training seeds: every seed after the first adds `-s<seed>` items to the seeded groups above.
+    seed_dag.expand(stages, params, methods.externals, DETECTION_DATASET)
+    efficiency = L.in_metrics(L.EFFICIENCY_FILE)
+    stages["efficiency"] = {
+        "cmd": f"python -m stages.efficiency --out {efficiency}",
+        "deps": _code("efficiency"),
+        "params": _static_params("efficiency"),
+        "outs": [_uncached(efficiency)],
+    }
+    tables = _stage_module("tables")
+    headline, gradient = L.in_metrics(L.HEADLINE_FILE), L.in_metrics(L.GRADIENT_FILE)
+    stages["tables"] = {
+        "cmd": (f"python -m stages.tables --metrics {L.METRICS} --runs {L.RUN_REPORTS} --out {L.TABLES} "
+                f"--headline {headline} --gradient {gradient} "
+                f"--readme {L.README}"),
+        # reports/README.md prints digests of all project code and of params.yaml: the stage
+        # depends on exactly those files, so the README can never go stale.
+        "deps": sorted(set(_code("tables")) | set(L.digested_files(ROOT))) + sorted(tables.inputs(params)),
+        "params": _static_params("tables"),
+        "outs": [_uncached(L.TABLES), _uncached(L.README)],
+        "metrics": [_uncached(headline), _uncached(gradient)],
+    }
+    stages["figures"] = _aggregate("figures", params, f"python -m stages.figures --data {L.DATA} --reports {L.REPORTS} "
+                                   f"--out {L.PAPER_FIGURES}", [L.PAPER_FIGURES])
+    sanity_json = L.in_metrics(L.SANITY_FILE)
+    stages["sanity"] = _aggregate("sanity", params, f"python -m stages.sanity --metrics {L.METRICS} "
+                                  f"--out {L.SANITY} --json {sanity_json}",
+                                  [L.SANITY], metrics=[sanity_json])
+    plots = _plots(params)
+    for stage in stages.values():
+        body = stage.get("do", stage)
+        body["cmd"] = f"{RUNNER} {body['cmd']}"  # pipeline.dag.runner: runs it, and independent units beside it
+        if not body.get("params"):
+            body.pop("params", None)
+    return {"stages": stages, "plots": plots}
+
+
+def _aggregate(name: str, params: dict, cmd: str, outs: list[str], metrics: list[str] = ()) -> dict:
+    """A stage reading many metric files: its deps are its code plus `stages.<name>.inputs(params)`."""
+    stage = {"cmd": cmd, "deps": _code(name) + sorted(_stage_module(name).inputs(params)),
+             "params": _static_params(name), "outs": [_uncached(p) for p in outs]}
+    if metrics:
+        stage["metrics"] = [_uncached(p) for p in metrics]
+    return stage
+
+
+def _plots(params: dict) -> list[dict]:
+    """`dvc plots show`: training curves, w_csc per weighting, alpha_cf, confusion matrices."""
+    runs = params["runs"]
+    headline = [r for r, run in runs.items() if run.get("headline")]
+    # Table III (ii): the runs that differ from the headline FMB run only in their weighting.
+    from pipeline.report.run_match import weighting_runs as find_weighting_runs
+    weighting_runs = find_weighting_runs(runs)
+    return [
+        {"Training losses of the headline runs": {
+            "x": "epoch", "y": {L.history_file(r): ["loss_fus", "loss_csc", "loss_val"] for r in headline}}},
+        {"w_csc per weighting (FMB)": {"x": "epoch", "y": {L.history_file(r): ["w_csc"] for r in weighting_runs}}},
+        {"Projection coefficient alpha_cf (Appendix C)": {
+            "x": "epoch", "y": {L.history_file(r): ["alpha_cf"] for r in headline}}},
+        *[L.in_metrics(L.confusion_file(L.scored_key(r, runs[r]["dataset"]), "png")) for r in headline],
+    ]
+
+

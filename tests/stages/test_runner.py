@@ -1,0 +1,157 @@
+"""The unit runner (pipeline.dag.runner): independent units run beside DVC's, under real `dvc repro`."""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.dag import runner
+from pipeline.dag.units import RUNNER, load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+MEET = """import pathlib, sys, time
+name, other = sys.argv[1:]
+pathlib.Path('marks', name).touch()
+t = time.time()
+while not pathlib.Path('marks', other).exists() and time.time() - t < 30:
+    time.sleep(0.02)
+ok = pathlib.Path('marks', other).exists()
+print(name, 'met', ok)
+pathlib.Path('out', name + '.txt').write_text(open('out/root.txt').read() + name)
+sys.exit(0 if ok else 5)
+"""
+
+
+def _meet(name: str, other: str) -> str:
+    """A unit that marks its start and succeeds only if `other` starts within 30 s (a rendezvous, no sleeps)."""
+    return f"python meet.py {name} {other}"
+
+
+def _write(path: str, text: str, fail_first: str | None = None) -> str:
+    body = f"import pathlib,sys; pathlib.Path({path!r}).write_text({text!r})"
+    if fail_first:  # fails while the marker is absent, and leaves the marker: the second run passes
+        body = f"import pathlib,sys; m=pathlib.Path({fail_first!r}); m.exists() or (m.touch(), sys.exit(7)); " + body
+    return f"python -c {shlex.quote(body)}"
+
+
+def _project(tmp: Path, a_cmd: str, b_cmd: str, jobs: int = 2) -> None:
+    """root -> a, b (independent) -> report; a and b live in dag/work/dvc.yaml, as the compute groups do."""
+    (tmp / "marks").mkdir()
+    (tmp / "meet.py").write_text(MEET)
+    (tmp / "out").mkdir()
+    (tmp / "params.yaml").write_text(yaml.safe_dump({"profile": "quick", "quick": {"jobs": jobs, "threads": 1}}))
+    cat = "python -c " + shlex.quote("import pathlib; pathlib.Path('report.txt').write_text("
+                                     "open('out/a.txt').read()+open('out/b.txt').read())")
+    root = {"stages": {
+        "root": {"cmd": f"{RUNNER} {_write('out/root.txt', 'r')}", "outs": ["out/root.txt"]},
+        "report": {"cmd": f"{RUNNER} {cat}", "deps": ["out/a.txt", "out/b.txt"], "outs": ["report.txt"]}}}
+    work = {"stages": {"unit": {"foreach": {"a": {"cmd": a_cmd}, "b": {"cmd": b_cmd}},
+                                "do": {"wdir": "../..", "cmd": f"{RUNNER} ${{item.cmd}}",
+                                       "deps": ["out/root.txt"], "outs": ["out/${key}.txt"]}}}}
+    (tmp / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
+    (tmp / "dag" / "work").mkdir(parents=True)
+    (tmp / "dag" / "work" / "dvc.yaml").write_text(yaml.safe_dump(work))
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=tmp, check=True)
+
+
+def _dvc(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DVC_NO_ANALYTICS": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop(runner.JOBS_ENV, None)
+    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=tmp, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_units_load_as_dvc_resolves_them(tmp_path):
+    _project(tmp_path, _meet("a", "b"), _meet("b", "a"))
+    units = load(tmp_path)
+    assert list(units) == ["root", "report", "unit@a", "unit@b"]
+    assert units["unit@a"].cmd == _meet("a", "b") and units["unit@a"].outs == ["out/a.txt"]
+    assert units["unit@a"].upstream == {"root"} and units["report"].upstream == {"unit@a", "unit@b"}
+
+
+def test_independent_units_run_at_once_under_dvc_repro_and_a_second_repro_runs_nothing(tmp_path):
+    """a waits for b to start and b for a: with one stage at a time this DAG would fail (exit 5)."""
+    _project(tmp_path, _meet("a", "b"), _meet("b", "a"))
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "lookahead: started" in run.stdout and "outputs are handed over" in run.stdout
+    assert (tmp_path / "report.txt").read_text() == "rarb"
+    assert "a met True" in run.stdout and "b met True" in run.stdout  # the background log reaches DVC's output
+    again = _dvc(tmp_path, "repro")
+    assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+    status = _dvc(tmp_path, "status")
+    assert "up to date" in status.stdout, status.stdout
+
+
+def test_a_failed_background_unit_runs_again_in_the_foreground(tmp_path):
+    """b fails the first time (wherever it runs) and passes the second: the runner reruns it itself."""
+    _project(tmp_path, _write("out/a.txt", "a"), _write("out/b.txt", "b", fail_first="marks/b-once"))
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "did not finish cleanly (failed, exit 7): running it here" in run.stdout
+    assert (tmp_path / "report.txt").read_text() == "ab"
+
+
+def test_a_targeted_repro_runs_no_other_unit(tmp_path):
+    _project(tmp_path, _write("out/a.txt", "a"), _write("out/b.txt", "b"))
+    run = _dvc(tmp_path, "repro", "dag/work/dvc.yaml:unit@a")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "lookahead" not in run.stdout and not (tmp_path / "out" / "b.txt").exists()
+
+
+def test_one_job_runs_one_unit_at_a_time(tmp_path):
+    _project(tmp_path, _write("out/a.txt", "a"), _write("out/b.txt", "b"), jobs=1)
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0 and "lookahead" not in run.stdout, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("argv, whole", [
+    (["python", "/v/bin/dvc", "repro"], True),
+    (["dvc", "repro", "--force"], True),
+    (["python", "-m", "dvc", "exp", "run", "-S", "weighting=ucw"], True),
+    (["dvc", "repro", "train@x"], False),
+    (["dvc", "repro", "-s", "tables"], False),
+    (["dvc", "exp", "run", "--queue"], False),
+    (["dvc", "status"], False),
+    (["python", "-m", "pytest"], False),
+])
+def test_only_a_whole_pipeline_run_looks_ahead(argv, whole):
+    assert runner.whole_pipeline(argv) is whole
+
+
+def test_units_at_once_follow_jobs_cores_and_the_override(monkeypatch):
+    monkeypatch.delenv(runner.JOBS_ENV, raising=False)
+    monkeypatch.setattr(runner, "available_cpus", lambda: 2)
+    params = {"profile": "quick", "quick": {"jobs": 4, "threads": 1}}
+    assert runner.at_once(params) == 2
+    params["quick"]["threads"] = 2
+    assert runner.at_once(params) == 1  # one unit per `threads` cores
+    monkeypatch.setenv(runner.JOBS_ENV, "3")
+    assert runner.at_once(params) == 3
+    monkeypatch.setenv(runner.JOBS_ENV, "0")
+    with pytest.raises(SystemExit, match="SSVIF_STAGE_JOBS='0'"):
+        runner.at_once(params)
+    monkeypatch.delenv(runner.JOBS_ENV)
+    params["quick"]["jobs"] = 0
+    with pytest.raises(SystemExit, match="quick.jobs=0"):
+        runner.at_once(params)
+
+
+def test_a_units_bytes_do_not_depend_on_what_runs_beside_it(tmp_path):
+    """Each unit is its own process pinning its threads: a float reduction gives the same bytes alone or beside."""
+    code = ("import sys,torch; torch.set_num_threads(1); g=torch.Generator().manual_seed(int(sys.argv[2])); "
+            "x=torch.randn(257,1031,generator=g); open(sys.argv[1],'wb').write((x@x.T).sum(0).numpy().tobytes())")
+    alone = [subprocess.run([sys.executable, "-c", code, str(tmp_path / f"alone{i}"), str(i)], check=True)
+             for i in range(2)]
+    beside = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / f"beside{i}"), str(i)]) for i in range(2)]
+    assert alone and all(p.wait() == 0 for p in beside)
+    for i in range(2):
+        assert (tmp_path / f"alone{i}").read_bytes() == (tmp_path / f"beside{i}").read_bytes()
