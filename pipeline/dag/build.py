@@ -27,6 +27,10 @@ from pipeline.data.registry import DATASETS as REGISTRY
 from pipeline.downstream.starting_point import DETECTOR, SEGMENTER
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods
 from pipeline.dag.imports import code_deps
+from pipeline.models.names import FUSION_MODEL_NAMES
+from pipeline.models.names import PACKAGE as MODEL_PACKAGE
+from pipeline.plugins import module as plugin_module
+from pipeline.weighting.names import PACKAGE as WEIGHTING_PACKAGE
 from pipeline.dag.units import RUNNER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +38,9 @@ DATASETS = tuple(REGISTRY)
 # Placeholders a stage's PARAMS may use, and what they become inside a foreach body.
 PLACEHOLDERS = {"run": "${key}", "dataset": "${item.dataset}", "method": "${item.method}",
                 "model": "${item.model}", "rule": "${item.rule}", "target": "${item.target}"}
-# Per-unit params keys fill fixed slots (p0.., q0..), so one unit's keys never change another's template.
-PLAIN_SLOTS, SCOPED_SLOTS = 8, 8
+# Per-unit params keys and plugin code files fill fixed slots (p0.., q0.., c0..), so one unit's
+# lists never change another unit's template.
+PLAIN_SLOTS, SCOPED_SLOTS, CODE_SLOTS = 8, 8, 8
 # Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
 WEIGHT_TARGETS = {**{L.weights_name(SEGMENTER, d): {"target": SEGMENTER, "dataset": d} for d in SCORED_DATASETS},
                   L.weights_name(DETECTOR, DETECTION_DATASET): {"target": DETECTOR, "dataset": DETECTION_DATASET}}
@@ -84,6 +89,27 @@ def _padded_params(module: str, runs: dict) -> tuple[dict, list[str]]:
     return fields, template
 
 
+def _plugin_code(group: str, run: dict, params: dict) -> dict:
+    """Item fields c0.. holding the code of the plugins a run's unit imports by name (its fusion model,
+    and for `train` its weighting): the registries import them dynamically, so the import scan of the
+    stage misses them, and no other unit depends on them (adding a plugin changes no existing stage)."""
+    from stages._params import run_weighting
+
+    modules = [plugin_module(MODEL_PACKAGE, run["model"])]
+    weighting = run_weighting({**params, "runs": {"_": run}}, "_") if group == "train" else None
+    if weighting:
+        modules.append(plugin_module(WEIGHTING_PACKAGE, weighting))
+    static = set(_code(group))
+    files = sorted({f for m in modules for f in code_deps(ROOT, m)} - static)
+    if len(files) > CODE_SLOTS:
+        raise ValueError(f"{group}: {len(files)} plugin code files; raise CODE_SLOTS in pipeline/dag/build.py")
+    files += [files[0]] * (CODE_SLOTS - len(files))
+    return {f"c{i}": f for i, f in enumerate(files)}
+
+
+CODE_TEMPLATE = [f"${{item.c{i}}}" for i in range(CODE_SLOTS)]
+
+
 def _uncached(path: str) -> dict:
     return {path: {"cache": False}}
 
@@ -113,13 +139,13 @@ def build(params: dict) -> dict:
     }
     train_fields, train_params = _padded_params("train", runs)
     stages["train"] = {
-        "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name]}
-                    for name, run in runs.items()},
+        "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name],
+                           **_plugin_code("train", run, params)} for name, run in runs.items()},
         "do": {
             "cmd": (f"python -m stages.train --run {K} --raw {L.raw_dir(D)} "
                     f"--split {L.split_file(D)} --out {L.run_dir(K)} "
                     f"--history {L.history_file(K)} --work {L.work_dir('train')}"),
-            "deps": _code("train") + [L.raw_dir(D), L.split_file(D)],
+            "deps": _code("train") + CODE_TEMPLATE + [L.raw_dir(D), L.split_file(D)],
             "params": train_params,
             "outs": [L.run_dir(K), _uncached(L.history_file(K))],
         },
@@ -127,16 +153,18 @@ def build(params: dict) -> dict:
     fuse_fields, fuse_params = _padded_params("fuse", runs)
     fuse_items = {}
     for name, run in runs.items():
-        fuse_items[name] = {"dataset": run["dataset"], "run": name, **fuse_fields[name]}
+        code = _plugin_code("fuse", run, params)
+        fuse_items[name] = {"dataset": run["dataset"], "run": name, **fuse_fields[name], **code}
         if run.get("fuse_m3fd"):
-            fuse_items[f"{name}-{DETECTION_DATASET}"] = {"dataset": DETECTION_DATASET, "run": name, **fuse_fields[name]}
+            fuse_items[f"{name}-{DETECTION_DATASET}"] = {"dataset": DETECTION_DATASET, "run": name,
+                                                         **fuse_fields[name], **code}
     stages["fuse"] = {
         "foreach": fuse_items,
         "do": {
             "cmd": (f"python -m stages.fuse --run {RUN} --dataset {D} "
                     f"--model {L.run_model(RUN)} --raw {L.raw_dir(D)} "
                     f"--split {L.split_file(D)} --out {L.fused_dir(RUN, D)}"),
-            "deps": _code("fuse") + [L.run_dir(RUN), L.raw_dir(D), L.split_file(D)],
+            "deps": _code("fuse") + CODE_TEMPLATE + [L.run_dir(RUN), L.raw_dir(D), L.split_file(D)],
             "params": fuse_params,
             "outs": [L.fused_dir(RUN, D)],
         },
@@ -217,7 +245,9 @@ def build(params: dict) -> dict:
     efficiency = L.in_metrics(L.EFFICIENCY_FILE)
     stages["efficiency"] = {
         "cmd": f"python -m stages.efficiency --out {efficiency}",
-        "deps": _code("efficiency"),
+        # Table IV measures every fusion model: every model plugin's code (a report stage, like the tables).
+        "deps": sorted(set(_code("efficiency")).union(*(code_deps(ROOT, plugin_module(MODEL_PACKAGE, m))
+                                                         for m in FUSION_MODEL_NAMES))),
         "params": _static_params("efficiency"),
         "outs": [_uncached(efficiency)],
     }

@@ -41,6 +41,10 @@ class EMMAEncoder(CheckpointedBlocks, nn.Module):
         return scales
 
 
+# A fusion-model plugin (pipeline.plugins): its name is this file's.
+PLUGIN = {"order": 3, "class": "EMMA"}
+
+
 class EMMA(CheckpointedBlocks, nn.Module):
     """U-Fuser for C-channel inputs. features(ir, vis) -> [f1, f2, f3, f4]; decode -> (B, C, H, W) in [0, 1]."""
 

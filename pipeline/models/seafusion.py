@@ -82,6 +82,10 @@ class DecoderLayer(nn.Module):
         return self.conv(x)
 
 
+# A fusion-model plugin (pipeline.plugins): its name is this file's.
+PLUGIN = {"order": 2, "class": "SeAFusion"}
+
+
 class SeAFusion(nn.Module):
     """SeAFusion for C-channel inputs (1: Y / IR, 3: RGB / IR repeated).
 

@@ -48,6 +48,10 @@ def to_image(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return x.transpose(1, 2).reshape(x.shape[0], -1, *size)
 
 
+# A fusion-model plugin (pipeline.plugins): its name is this file's.
+PLUGIN = {"order": 1, "class": "SwinFusion"}
+
+
 class SwinFusion(CheckpointedBlocks, nn.Module):
     """SwinFusion for C-channel inputs. features(ir, vis) -> (B, embed_dim, H, W); decode -> (B, C, H, W)."""
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from pipeline.metrics.names import REPORTED as FUSION_METRICS
 from pipeline.report.run_match import FMB_HEADLINE
+from pipeline.weighting.names import WEIGHTING_LABELS  # noqa: F401  (re-exported: the reports' weighting names)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,6 @@ class TableSpec:
 # Paper's compared methods that enter as external methods (params methods.external names).
 EXTERNAL_ALIASES = {"CDDF.": "cddfuse", "TIMF.": "timfusion", "MRFS": "mrfs", "SAGE": "sage", "SegMiF": "segmif"}
 MODELS = {"SwinF.": "swinfusion", "EMMA": "emma", "SeAF.": "seafusion"}
-WEIGHTING_LABELS = {"gdwa": "GDWA", "dwa": "DWA", "ucw": "UCW", "segmif": "SegMiF", "fixed": "w_csc = 0.1"}
 FUSION_HEADERS = {"EN": "EN", "MI": "MI", "VIF": "VIF", "Qabf": "Qabf", "SSIM": "SSIM", "MSS": "MSS", "dE": "ΔE"}
 SEG_CLASSES = {
     "fmb": (("background", "Back."), ("Person", "Per."), ("Road", "Road"), ("Car", "Car"), ("Bus", "Bus"), ("Lamp", "Lamp")),

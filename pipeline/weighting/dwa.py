@@ -13,6 +13,10 @@ def dwa_weights(fusion_means: list[float], csc_means: list[float], temperature: 
     return 2.0 * s_fus, 2.0 * s_csc
 
 
+# A weighting plugin (pipeline.plugins): its name is this file's; `label` is its name in the reports.
+PLUGIN = {"order": 2, "class": "DWAWeighting", "label": "DWA"}
+
+
 class DWAWeighting(Weighting):
     """Weights are constant during an epoch and multiply both losses, as in DWA's code."""
 

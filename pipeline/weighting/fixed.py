@@ -4,6 +4,10 @@ from __future__ import annotations
 from pipeline.weighting.base import Weighting
 
 
+# A weighting plugin (pipeline.plugins): its name is this file's; `label` is its name in the reports.
+PLUGIN = {"order": 5, "class": "FixedWeighting", "label": "w_csc = 0.1"}
+
+
 class FixedWeighting(Weighting):
     name = "fixed"
 

@@ -25,6 +25,10 @@ def gdwa_weight(
     return lam_csc / lam_fus if lam_fus > 0 else 0.0
 
 
+# A weighting plugin (pipeline.plugins): its name is this file's; `label` is its name in the reports.
+PLUGIN = {"order": 1, "class": "GDWAWeighting", "label": "GDWA"}
+
+
 class GDWAWeighting(Weighting):
     name = "gdwa"
     needs_task_gradients = True

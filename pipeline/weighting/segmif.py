@@ -11,6 +11,10 @@ from __future__ import annotations
 from pipeline.weighting.base import Weighting, softmax2
 
 
+# A weighting plugin (pipeline.plugins): its name is this file's; `label` is its name in the reports.
+PLUGIN = {"order": 4, "class": "SegMiFWeighting", "label": "SegMiF"}
+
+
 class SegMiFWeighting(Weighting):
     name = "segmif"
 

@@ -9,6 +9,10 @@ from torch import nn
 from pipeline.weighting.base import Weighting
 
 
+# A weighting plugin (pipeline.plugins): its name is this file's; `label` is its name in the reports.
+PLUGIN = {"order": 3, "class": "UCWWeighting", "label": "UCW"}
+
+
 class UCWWeighting(Weighting):
     """s initialised to -0.5 (MTAN, LibMTL) and optimised with the networks (no weight decay).
 

@@ -20,7 +20,7 @@ def test_registry_names_match_params(paper_widths, quick_widths):
 
 
 def test_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match="emma, seafusion, swinfusion"):
+    with pytest.raises(ValueError, match="swinfusion, seafusion, emma"):
         create_fusion_model("densefuse", 3)
 
 
