@@ -1,0 +1,137 @@
+"""The authors' released fusion checkpoints behind the paper's "Original" rows (Sec. IV-B, Table III).
+
+The paper compares with "the default models provided in their publicly available code repositories"
+(Sec. IV-B); its Table III "Original" rows repeat Table II's SwinF./EMMA/SeAF. rows, i.e. those
+released models, not retrained ones. The three checkpoints are committed in the authors' GitHub
+repositories and fetched from raw.githubusercontent.com at a branch.
+
+Nothing publishes a checksum: :func:`fetch_original` reuses the downstream weights' machinery
+(:func:`pipeline.downstream.weights.download_recorded`: HTTP Range resume of ``<name>.part``, atomic
+rename, sha256 recorded at the first download, trust on first use, and checked on every later download
+or cached copy; a mismatch deletes the file). The files and their manifest live in
+``<downloads>/originals/`` (manifest: ``weights-manifest.json`` there, {filename: sha256}).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pipeline.data.download import DownloadError, http_download
+from pipeline.downstream.weights import WeightsError, download_recorded
+from pipeline.models.names import FUSION_MODEL_NAMES
+
+# Where the Original rows' fusion model comes from (proposed params key, not yet in params.yaml).
+SOURCE_KEY = "<profile>.original.source"
+LOCAL_KEY = "<profile>.original.local.<arch>"
+SOURCES: dict[str, str] = {
+    "official": "the authors' released checkpoint, downloaded (what the paper evaluates, Sec. IV-B)",
+    "local": f"a released checkpoint you downloaded yourself, given as `{LOCAL_KEY}`",
+    "synthetic": "no download: a stand-in of the same architecture for the synthetic-data profile (CI)",
+    "retrain": "the project's `original-<model>-<dataset>` runs, trained with pipeline/losses/original.py",
+}
+SUBDIR = "originals"
+LFS_POINTER = b"version https://git-lfs"
+
+
+class OriginalsError(WeightsError):
+    """A released checkpoint cannot be obtained or a source is invalid; the message gives the way out."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One released checkpoint: ``path`` inside GitHub repository ``repo`` at ``branch``."""
+
+    repo: str
+    branch: str
+    path: str
+    note: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"https://raw.githubusercontent.com/{self.repo}/{self.branch}/{self.path}"
+
+    @property
+    def filename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+# Paths from each repository's test script (SwinFusion test_swinfusion.py: --model_path default +
+# "10000" + "_E.pth"; SeAFusion test.py; EMMA test.py); branches as their READMEs link them (EMMA's unverified).
+RELEASES: dict[str, Release] = {
+    "swinfusion": Release("Linfeng-Tang/SwinFusion", "master",
+                          "Model/Infrared_Visible_Fusion/Infrared_Visible_Fusion/models/10000_E.pth",
+                          "1-channel (Y) infrared-visible model, 10k iterations"),
+    "seafusion": Release("Linfeng-Tang/SeAFusion", "main", "model/Fusion/fusionmodel_final.pth",
+                         "FusionNet(output=1), trained on MSRS with its semantic loss"),
+    "emma": Release("Zhaozixiang1228/MMIF-EMMA", "main", "model/EMMA.pth", "the U-Fuser F(.,.), 1-channel"),
+}
+
+# Released but not scriptable: only needed to retrain EMMA with its own loss (A_i, A_v are frozen there).
+MANUAL_ONLY: dict[str, dict[str, str]] = {
+    "emma": {
+        name: (f"EMMA's pseudo-sensing network {name} is not fetched by this pipeline: download {name} from "
+               "the Google Drive folder linked in EMMA's README (github.com/Zhaozixiang1228/MMIF-EMMA; its "
+               "README also names ./model/Ai.pth and ./model/Av.pth), then give its path as "
+               f"`<profile>.original.local.emma_{name[:2].lower()}` with `{SOURCE_KEY}: local`.")
+        for name in ("Ai.pth", "Av.pth")
+    },
+}
+
+if set(RELEASES) != set(FUSION_MODEL_NAMES):
+    raise ImportError(f"pipeline.originals.official: releases {sorted(RELEASES)} != models {FUSION_MODEL_NAMES}")
+
+
+def validate_source(value: object) -> str:
+    """``value`` if it is a valid original source; otherwise an error naming the params key and choices."""
+    if value not in SOURCES:
+        raise OriginalsError(f"params.yaml: {SOURCE_KEY}={value!r} is not valid; valid values: "
+                             f"{', '.join(SOURCES)}.")
+    return str(value)
+
+
+def release(arch: str) -> Release:
+    if arch not in RELEASES:
+        raise OriginalsError(f"no released checkpoint for {arch!r}; known: {', '.join(RELEASES)}")
+    return RELEASES[arch]
+
+
+def manual(arch: str) -> str:
+    """What to do by hand when the download fails."""
+    r = release(arch)
+    return (f"Manual alternative: download {r.url} yourself (or clone https://github.com/{r.repo}: the file is "
+            f"{r.path}), then set `{SOURCE_KEY}: local` and `{LOCAL_KEY.replace('<arch>', arch)}: "
+            f"/path/to/{r.filename}`.")
+
+
+def cached_name(arch: str) -> str:
+    """File name in the downloads folder: the arch keeps a generic release name (10000_E.pth) unambiguous."""
+    return f"{arch}-{release(arch).filename}"
+
+
+def _fetch(url: str, log: Callable[[str], None]) -> Callable[[Path], None]:
+    def fetch(part: Path) -> None:
+        http_download(url, part, log=log)
+        with open(part, "rb") as f:
+            head = f.read(len(LFS_POINTER))
+        if head == LFS_POINTER:  # a Git LFS pointer is text, not the weights: never record it
+            part.unlink()
+            raise DownloadError(f"{url} is a Git LFS pointer, not the checkpoint; the file was deleted")
+    return fetch
+
+
+def fetch_original(arch: str, downloads_dir: str | Path, base_url: str | None = None,
+                   log: Callable[[str], None] = print) -> Path:
+    """Path of ``arch``'s released checkpoint in ``<downloads_dir>/originals/``, downloaded if needed.
+
+    ``base_url`` replaces ``https://raw.githubusercontent.com/<repo>/<branch>`` (a mirror with the
+    repositories' layout, or a test server): the file comes from ``<base_url>/<path in repo>``.
+    """
+    r = release(arch)
+    url = f"{base_url.rstrip('/')}/{r.path}" if base_url else r.url
+    try:
+        path, _ = download_recorded(Path(downloads_dir) / SUBDIR, cached_name(arch), url, _fetch(url, log),
+                                    manual(arch), log=log)
+    except WeightsError as error:
+        raise OriginalsError(str(error)) from error
+    return path
