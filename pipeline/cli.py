@@ -3,6 +3,7 @@
     ssvif metrics --ir DIR --vis DIR --fused DIR [--out FILE]   score any method's images
     ssvif fuse --checkpoint CKPT --ir DIR --vis DIR --out DIR   fuse your own pairs
     ssvif convert-segmif CHECKPOINT --out DIR                   SegMiF's segmentation weights -> SegFormer folder
+    ssvif convert-original ARCH CHECKPOINT --out FILE           an author-released fusion checkpoint -> model file for fuse
 
 Subcommands live beside the code they drive and are imported only when called,
 so `ssvif --help` stays fast.
@@ -18,6 +19,7 @@ _COMMANDS = {
     "metrics": "pipeline.metrics.command:metrics",
     "fuse": "pipeline.train.command:fuse",
     "convert-segmif": "pipeline.downstream.segmif_command:convert_segmif",
+    "convert-original": "pipeline.originals.command:convert_original",
 }
 
 

@@ -56,11 +56,16 @@ class SwinFusion(CheckpointedBlocks, nn.Module):
     """SwinFusion for C-channel inputs. features(ir, vis) -> (B, embed_dim, H, W); decode -> (B, C, H, W)."""
 
     def __init__(self, channels: int = 1, embed_dim: int = 60, num_heads: int = 6, window_size: int = 8,
-                 mlp_ratio: float = 2.0, depth_extract: int = 4, depth_fusion: int = 2, depth_recon: int = 4):
+                 mlp_ratio: float = 2.0, depth_extract: int = 4, depth_fusion: int = 2, depth_recon: int = 4,
+                 fusion_residual: bool = True):
+        """fusion_residual: add each fusion group's input back after its self- and cross-attention
+        blocks (network_swinfusion.py); False is network_swinfusion1.py, which the released
+        checkpoint's test script builds (pipeline/originals)."""
         super().__init__()
         if embed_dim % num_heads or embed_dim % 4:
             raise ValueError(f"SwinFusion: embed_dim {embed_dim} must be divisible by num_heads {num_heads} and 4")
         self.channels, self.window_size = channels, window_size
+        self.fusion_residual = fusion_residual
         self.feature_channels = embed_dim
         half = embed_dim // 2
         self.register_buffer("mean", torch.tensor(RGB_MEAN if channels == 3 else (0.0,)).view(1, -1, 1, 1),
@@ -121,11 +126,13 @@ class SwinFusion(CheckpointedBlocks, nn.Module):
                 ta = self.run_block(block, ta, size, mask)
             for block in group["self_b"]:
                 tb = self.run_block(block, tb, size, mask)
-            ta, tb = ta + sa, tb + sb  # intra-modal residual (original CRSTB)
+            if self.fusion_residual:
+                ta, tb = ta + sa, tb + sb  # intra-modal residual (network_swinfusion.py CRSTB)
             ca, cb = ta, tb
             for block in group["cross"]:
                 ta, tb = self.run_block(block, ta, tb, size, mask)
-            ta, tb = ta + ca, tb + cb  # inter-modal residual (original CRSTB)
+            if self.fusion_residual:
+                ta, tb = ta + ca, tb + cb  # inter-modal residual (network_swinfusion.py CRSTB)
         fa = to_image(self.norm_fusion_a(ta), size)
         fb = to_image(self.norm_fusion_b(tb), size)
         fused = F.leaky_relu(self.conv_after_fusion(torch.cat([fa, fb], 1)), 0.2)

@@ -13,13 +13,12 @@ or cached copy; a mismatch deletes the file). The files and their manifest live 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from pipeline.data.download import DownloadError, http_download
 from pipeline.downstream.weights import WeightsError, download_recorded
-from pipeline.models.names import FUSION_MODEL_NAMES
+from pipeline.originals.sources import RELEASES, Release
 
 # Where the Original rows' fusion model comes from (proposed params key, not yet in params.yaml).
 SOURCE_KEY = "<profile>.original.source"
@@ -38,35 +37,6 @@ class OriginalsError(WeightsError):
     """A released checkpoint cannot be obtained or a source is invalid; the message gives the way out."""
 
 
-@dataclass(frozen=True)
-class Release:
-    """One released checkpoint: ``path`` inside GitHub repository ``repo`` at ``branch``."""
-
-    repo: str
-    branch: str
-    path: str
-    note: str = ""
-
-    @property
-    def url(self) -> str:
-        return f"https://raw.githubusercontent.com/{self.repo}/{self.branch}/{self.path}"
-
-    @property
-    def filename(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-
-# Paths from each repository's test script (SwinFusion test_swinfusion.py: --model_path default +
-# "10000" + "_E.pth"; SeAFusion test.py; EMMA test.py); branches as their READMEs link them (EMMA's unverified).
-RELEASES: dict[str, Release] = {
-    "swinfusion": Release("Linfeng-Tang/SwinFusion", "master",
-                          "Model/Infrared_Visible_Fusion/Infrared_Visible_Fusion/models/10000_E.pth",
-                          "1-channel (Y) infrared-visible model, 10k iterations"),
-    "seafusion": Release("Linfeng-Tang/SeAFusion", "main", "model/Fusion/fusionmodel_final.pth",
-                         "FusionNet(output=1), trained on MSRS with its semantic loss"),
-    "emma": Release("Zhaozixiang1228/MMIF-EMMA", "main", "model/EMMA.pth", "the U-Fuser F(.,.), 1-channel"),
-}
-
 # Released but not scriptable: only needed to retrain EMMA with its own loss (A_i, A_v are frozen there).
 MANUAL_ONLY: dict[str, dict[str, str]] = {
     "emma": {
@@ -77,10 +47,6 @@ MANUAL_ONLY: dict[str, dict[str, str]] = {
         for name in ("Ai.pth", "Av.pth")
     },
 }
-
-if set(RELEASES) != set(FUSION_MODEL_NAMES):
-    raise ImportError(f"pipeline.originals.official: releases {sorted(RELEASES)} != models {FUSION_MODEL_NAMES}")
-
 
 def validate_source(value: object) -> str:
     """``value`` if it is a valid original source; otherwise an error naming the params key and choices."""

@@ -7,7 +7,6 @@ import socket
 
 import pytest
 
-from pipeline.models.names import FUSION_MODEL_NAMES
 from pipeline.originals.official import (MANUAL_ONLY, RELEASES, SOURCE_KEY, SOURCES, SUBDIR, OriginalsError,
                                          cached_name, fetch_original, validate_source)
 from tests.data.test_official import _Handler, server  # noqa: F401 (the loopback HTTP server fixture)
@@ -22,7 +21,7 @@ def _serve(arch: str, data: bytes) -> None:
 
 
 def test_table_covers_every_model_with_raw_github_urls():
-    assert set(RELEASES) == set(FUSION_MODEL_NAMES)
+    assert set(RELEASES) == {"swinfusion", "seafusion", "emma"}  # the paper's three Original rows
     assert RELEASES["swinfusion"].url == ("https://raw.githubusercontent.com/Linfeng-Tang/SwinFusion/master/"
                                           "Model/Infrared_Visible_Fusion/Infrared_Visible_Fusion/models/10000_E.pth")
     assert RELEASES["seafusion"].url.endswith("Linfeng-Tang/SeAFusion/main/model/Fusion/fusionmodel_final.pth")
