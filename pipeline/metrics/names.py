@@ -8,4 +8,8 @@ report (pipeline.report) imports them from here.
 from __future__ import annotations
 
 METRIC_NAMES: tuple[str, ...] = ("EN", "MI", "MI_nats", "VIF", "Qabf", "SSIM", "SSIM_L255", "MSS", "MSS_L255", "dE")
-REPORTED: tuple[str, ...] = ("EN", "MI", "VIF", "Qabf", "SSIM", "MSS", "dE")
+# The reported metrics, in the paper's column order: their table header, and whether higher is better.
+HEADERS: dict[str, str] = {"EN": "EN", "MI": "MI", "VIF": "VIF", "Qabf": "Qabf", "SSIM": "SSIM", "MSS": "MSS",
+                           "dE": "ΔE"}
+HIGHER_IS_BETTER: dict[str, bool] = {name: name != "dE" for name in HEADERS}  # ΔE is a colour distance
+REPORTED: tuple[str, ...] = tuple(HEADERS)

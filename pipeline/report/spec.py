@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from pipeline.metrics.names import HEADERS as FUSION_HEADERS
+from pipeline.metrics.names import HIGHER_IS_BETTER
 from pipeline.metrics.names import REPORTED as FUSION_METRICS
 from pipeline.report.run_match import FMB_HEADLINE
 from pipeline.weighting.names import WEIGHTING_LABELS  # noqa: F401  (re-exported: the reports' weighting names)
@@ -55,7 +57,6 @@ class TableSpec:
 # Paper's compared methods that enter as external methods (params methods.external names).
 EXTERNAL_ALIASES = {"CDDF.": "cddfuse", "TIMF.": "timfusion", "MRFS": "mrfs", "SAGE": "sage", "SegMiF": "segmif"}
 MODELS = {"SwinF.": "swinfusion", "EMMA": "emma", "SeAF.": "seafusion"}
-FUSION_HEADERS = {"EN": "EN", "MI": "MI", "VIF": "VIF", "Qabf": "Qabf", "SSIM": "SSIM", "MSS": "MSS", "dE": "ΔE"}
 SEG_CLASSES = {
     "fmb": (("background", "Back."), ("Person", "Per."), ("Road", "Road"), ("Car", "Car"), ("Bus", "Bus"), ("Lamp", "Lamp")),
     "msrs": (("unlabelled", "Back."), ("car", "Car"), ("person", "Per."), ("bike", "Bike"), ("curve", "Curve"), ("bump", "Bump")),
@@ -87,7 +88,8 @@ def _label_col() -> ColumnSpec:
 
 
 def _fusion_cols(dataset: str, prefix: str = "") -> tuple[ColumnSpec, ...]:
-    return tuple(ColumnSpec(f"{dataset}/{m}", prefix + FUSION_HEADERS[m], higher=(m != "dE")) for m in FUSION_METRICS)
+    return tuple(ColumnSpec(f"{dataset}/{m}", prefix + FUSION_HEADERS[m], higher=HIGHER_IS_BETTER[m])
+                 for m in FUSION_METRICS)
 
 
 def _seg_cols(dataset: str) -> tuple[ColumnSpec, ...]:
