@@ -20,6 +20,7 @@ from typing import Iterable
 DATA = "data"
 REPORTS = "reports"
 PARAMS_FILE = "params.yaml"
+PROTOCOL = "docs/protocol.md"  # every evaluation choice (linked from reports/README.md)
 # The code reports/README.md digests (and the tables stage therefore depends on).
 CODE_GLOBS = ("pipeline/**/*.py", "stages/**/*.py")
 
@@ -50,6 +51,11 @@ def run_dir(run: str) -> str:
 
 def run_model(run: str) -> str:
     return f"{run_dir(run)}/{RUN_MODEL}"
+
+
+def original_dir(model: str) -> str:
+    """original@<model>'s folder: the authors' released model, converted (``RUN_MODEL``, provenance.json)."""
+    return f"{DATA}/originals/{model}"
 
 
 def stem_image(folder: str | Path, stem: str) -> Path:
@@ -157,7 +163,7 @@ FIGURE_FILES = {
 # The dvc.yaml of each stage group (stages.dag): the compute groups have one each under DAG_DIR, so
 # that the dvc.lock DVC rewrites after every stage stays small; the others stay in the root dvc.yaml.
 DAG_DIR = "dag"
-SUB_DAGS = {"train": "train", "fuse": "fuse", "fuse_rule": "fuse", "weights": "weights",
+SUB_DAGS = {"train": "train", "original": "train", "fuse": "fuse", "fuse_rule": "fuse", "weights": "weights",
             "fusion_metrics": "fusion_metrics", "segment": "segment", "detect": "detect"}
 ROOT_DVC_FILE = "dvc.yaml"
 

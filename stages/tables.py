@@ -13,7 +13,7 @@ import click
 
 from pipeline import layout
 
-PARAMS = ["profile", "weighting", "data.source", "runs", "methods", "report"]
+PARAMS = ["profile", "weighting", "data.source", "runs", "methods", "report", "{profile}.originals.source"]
 FORMATS = ("md", "csv", "tex")
 
 
@@ -98,7 +98,8 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
         profile=params["profile"], source=get(params, "data.source"), weighting=params["weighting"],
         code_sha=code_digest(project_root()), params_sha=file_digest(params_path()),
         tables=tables, table_links=table_links, figure_links=[(rel(figures / n), c) for n, c in FIGURES],
-        gradient=summary, tolerance=tolerance, starts=starts, sanity_link=rel(layout.SANITY))
+        gradient=summary, tolerance=tolerance, starts=starts, sanity_link=rel(layout.SANITY),
+        originals=get(params, f"{params['profile']}.originals.source"), protocol_link=rel(layout.PROTOCOL))
     atomic_write_text(readme, text)
     click.echo(f"tables: {len(tables)} x {len(FORMATS)} formats in {out}; headline in {headline}; README {readme}")
 

@@ -110,6 +110,15 @@ def _plugin_code(group: str, run: dict, params: dict) -> dict:
 CODE_TEMPLATE = [f"${{item.c{i}}}" for i in range(CODE_SLOTS)]
 
 
+def released_originals(params: dict) -> bool:
+    """True when the Original rows use the authors' released models (`<profile>.originals.source`
+    official or local): no training for them, an original@<model> stage instead."""
+    from pipeline.originals.official import validate_source
+
+    source = params[params["profile"]].get("originals", {}).get("source", "synthetic")
+    return validate_source(source) in ("official", "local")
+
+
 def _uncached(path: str) -> dict:
     return {path: {"cache": False}}
 
@@ -137,10 +146,12 @@ def build(params: dict) -> dict:
             "outs": [_uncached(L.split_file(I))],
         },
     }
-    train_fields, train_params = _padded_params("train", runs)
+    released = released_originals(params)
+    trained = {name: run for name, run in runs.items() if not (released and run["framework"] == "original")}
+    train_fields, train_params = _padded_params("train", trained)
     stages["train"] = {
         "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name],
-                           **_plugin_code("train", run, params)} for name, run in runs.items()},
+                           **_plugin_code("train", run, params)} for name, run in trained.items()},
         "do": {
             "cmd": (f"python -m stages.train --run {K} --raw {L.raw_dir(D)} "
                     f"--split {L.split_file(D)} --out {L.run_dir(K)} "
@@ -154,6 +165,9 @@ def build(params: dict) -> dict:
     fuse_items = {}
     for name, run in runs.items():
         code = _plugin_code("fuse", run, params)
+        # The released model (original@<model>) when the Original rows use it, else the run's own.
+        source = L.original_dir(run["model"]) if name not in trained else L.run_dir(name)
+        code.update(model_dir=source, model_file=f"{source}/{L.RUN_MODEL}")
         fuse_items[name] = {"dataset": run["dataset"], "run": name, **fuse_fields[name], **code}
         if run.get("fuse_m3fd"):
             fuse_items[f"{name}-{DETECTION_DATASET}"] = {"dataset": DETECTION_DATASET, "run": name,
@@ -162,13 +176,24 @@ def build(params: dict) -> dict:
         "foreach": fuse_items,
         "do": {
             "cmd": (f"python -m stages.fuse --run {RUN} --dataset {D} "
-                    f"--model {L.run_model(RUN)} --raw {L.raw_dir(D)} "
+                    f"--model ${{item.model_file}} --raw {L.raw_dir(D)} "
                     f"--split {L.split_file(D)} --out {L.fused_dir(RUN, D)}"),
-            "deps": _code("fuse") + CODE_TEMPLATE + [L.run_dir(RUN), L.raw_dir(D), L.split_file(D)],
+            "deps": _code("fuse") + CODE_TEMPLATE + ["${item.model_dir}", L.raw_dir(D), L.split_file(D)],
             "params": fuse_params,
             "outs": [L.fused_dir(RUN, D)],
         },
     }
+    if released:  # the authors' released models replace the Original runs' training (Sec. IV-B)
+        models = sorted({run["model"] for run in runs.values() if run["framework"] == "original"})
+        stages["original"] = {
+            "foreach": models,
+            "do": {
+                "cmd": f"python -m stages.original --model {I} --out {L.original_dir(I)} --downloads {L.DOWNLOADS}",
+                "deps": _code("original"),
+                "params": _static_params("original"),
+                "outs": [L.original_dir(I)],
+            },
+        }
     stages["fuse_rule"] = {
         "foreach": {f"{r}-{d}": {"rule": r, "dataset": d} for r in methods.rules for d in DATASETS},
         "do": {

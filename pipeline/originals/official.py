@@ -18,17 +18,8 @@ from typing import Callable
 
 from pipeline.data.download import DownloadError, http_download
 from pipeline.downstream.weights import WeightsError, download_recorded
-from pipeline.originals.sources import RELEASES, Release
+from pipeline.originals.sources import LOCAL_KEY, RELEASES, SOURCE_KEY, SOURCES, Release, validate_source  # noqa: F401
 
-# Where the Original rows' fusion model comes from (proposed params key, not yet in params.yaml).
-SOURCE_KEY = "<profile>.original.source"
-LOCAL_KEY = "<profile>.original.local.<arch>"
-SOURCES: dict[str, str] = {
-    "official": "the authors' released checkpoint, downloaded (what the paper evaluates, Sec. IV-B)",
-    "local": f"a released checkpoint you downloaded yourself, given as `{LOCAL_KEY}`",
-    "synthetic": "no download: a stand-in of the same architecture for the synthetic-data profile (CI)",
-    "retrain": "the project's `original-<model>-<dataset>` runs, trained with pipeline/losses/original.py",
-}
 SUBDIR = "originals"
 LFS_POINTER = b"version https://git-lfs"
 
@@ -47,14 +38,6 @@ MANUAL_ONLY: dict[str, dict[str, str]] = {
         for name in ("Ai.pth", "Av.pth")
     },
 }
-
-def validate_source(value: object) -> str:
-    """``value`` if it is a valid original source; otherwise an error naming the params key and choices."""
-    if value not in SOURCES:
-        raise OriginalsError(f"params.yaml: {SOURCE_KEY}={value!r} is not valid; valid values: "
-                             f"{', '.join(SOURCES)}.")
-    return str(value)
-
 
 def release(arch: str) -> Release:
     if arch not in RELEASES:

@@ -49,6 +49,23 @@ RELEASED_WIDTHS = {
 }
 
 
+# Where the Original rows' fusion model comes from (params.yaml; docs/protocol.md).
+SOURCE_KEY = "<profile>.originals.source"
+LOCAL_KEY = "<profile>.originals.local.<arch>"
+SOURCES: dict[str, str] = {
+    "official": "the authors' released checkpoint, downloaded (what the paper evaluates, Sec. IV-B)",
+    "local": f"a released checkpoint you downloaded yourself, given as `{LOCAL_KEY}`",
+    "synthetic": "no download: a stand-in of the same architecture, trained with its own framework on each dataset",
+    "retrain": "the project's `original-<model>-<dataset>` runs, trained with pipeline/losses/original.py",
+}
+
+def validate_source(value: object) -> str:
+    """``value`` if it is a valid original source; otherwise an error naming the params key and choices."""
+    if value not in SOURCES:
+        raise ValueError(f"params.yaml: {SOURCE_KEY}={value!r} is not valid; valid values: {', '.join(SOURCES)}.")
+    return str(value)
+
+
 def describe(arch: str) -> str:
     """'repo: path' of the released file."""
     return f"github.com/{RELEASES[arch].repo}: {RELEASES[arch].path}"

@@ -56,7 +56,7 @@ def _starting_points(starts: dict[str, dict | None]) -> list[str]:
 def render_readme(*, profile: str, source: str, weighting: str, code_sha: str, params_sha: str,
                   tables: list, table_links: dict[str, list[str]], figure_links: list[tuple[str, str]],
                   gradient: dict | None, tolerance: float, starts: dict[str, dict | None] | None = None,
-                  sanity_link: str) -> str:
+                  sanity_link: str, originals: str = "synthetic", protocol_link: str = "") -> str:
     """Markdown text; ``tables`` are built tables, links are relative to the README."""
     lines = ["# Reproduced results of SSVIF", ""]
     if profile == "quick" or source == "synthetic":
@@ -73,6 +73,12 @@ def render_readme(*, profile: str, source: str, weighting: str, code_sha: str, p
         "## Provenance",
         "",
         f"- profile: `{profile}`; data source: `{source}`; headline weighting: `{weighting}`",
+        f"- Original rows: `{originals}` ("
+        + ("the authors' released models, one per architecture on every dataset, as the paper" if originals in
+           ("official", "local") else "each original retrained with its own framework on each dataset by this "
+           "project, not the authors' released models the paper evaluates") + ")",
+        *([f"- how every number is computed, and where each choice comes from: [protocol]({protocol_link})"]
+          if protocol_link else []),
         f"- code digest: `{code_sha}` (sha256 over {' and '.join(CODE_GLOBS)} sorted by path, "
         "each as path, NUL, file bytes, NUL)",
         f"- params digest: `{params_sha}` (sha256 of {PARAMS_FILE}'s bytes)",

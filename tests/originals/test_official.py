@@ -34,7 +34,7 @@ def test_sources_validated_with_key_and_choices():
     assert tuple(SOURCES) == ("official", "local", "synthetic", "retrain")
     for name in SOURCES:
         assert validate_source(name) == name
-    with pytest.raises(OriginalsError, match=rf"{SOURCE_KEY}='offical'.*official, local, synthetic, retrain"):
+    with pytest.raises(ValueError, match=rf"{SOURCE_KEY}='offical'.*official, local, synthetic, retrain"):
         validate_source("offical")
 
 
@@ -62,7 +62,7 @@ def test_mismatch_leaves_nothing_behind(server, tmp_path):  # noqa: F811
     recorded = json.loads((tmp_path / SUBDIR / MANIFEST).read_text())
     path.unlink()
     _serve("emma", b"changed upstream " * 300)
-    with pytest.raises(OriginalsError, match=r"(?s)sha256 .*recorded in .*deleted.*original\.source: local"):
+    with pytest.raises(OriginalsError, match=r"(?s)sha256 .*recorded in .*deleted.*originals\.source: local"):
         fetch_original("emma", tmp_path, base_url=url, **QUIET)
     assert sorted(p.name for p in (tmp_path / SUBDIR).iterdir()) == [MANIFEST]  # no file, no .part
     assert json.loads((tmp_path / SUBDIR / MANIFEST).read_text()) == recorded
@@ -107,5 +107,5 @@ def test_connection_error_names_url_and_manual_alternative(tmp_path):
     text = str(error.value)
     assert f"{base}/{RELEASES['swinfusion'].path}" in text
     assert "download https://raw.githubusercontent.com/Linfeng-Tang/SwinFusion/master/" in text
-    assert "original.source: local" in text and "original.local.swinfusion" in text
+    assert "originals.source: local" in text and "originals.local.swinfusion" in text
     assert not any(p.is_file() and not p.name.endswith(".json") for p in (tmp_path / SUBDIR).iterdir())
