@@ -19,7 +19,7 @@ import click
 
 from pipeline import layout
 from pipeline.data.registry import DATASETS
-from pipeline.downstream.starting_point import DETECTOR, SEGMENTER, TARGETS
+from pipeline.layout import DETECTOR, SEGMENTER, TARGETS
 
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.weights.source"]
 

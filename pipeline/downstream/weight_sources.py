@@ -11,7 +11,7 @@ from typing import Callable
 
 from pipeline.data.registry import DatasetSpec
 from pipeline.downstream import standin
-from pipeline.downstream.starting_point import DETECTOR_FILE
+from pipeline.layout import DETECTOR_FILE
 
 MIT_B3_HEADS, MIT_SR_RATIOS = (1, 2, 5, 8), (8, 4, 2, 1)
 
