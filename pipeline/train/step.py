@@ -14,7 +14,7 @@ from torch import nn
 
 from pipeline import distributed as dist
 from pipeline.losses.csc import csc_loss
-from pipeline.train.inputs import model_inputs
+from pipeline.models.inputs import model_inputs
 from pipeline.weighting.base import Weighting
 
 # loss_fn(model, fused, ir_in, vis_in) -> scalar L_fus

@@ -22,7 +22,7 @@ import torch
 
 from pipeline.cpus import available_cpus
 from pipeline.layout import stem_image
-from pipeline.train.inputs import model_inputs, to_rgb
+from pipeline.models.inputs import model_inputs, to_rgb
 
 # (uint8 infrared (H, W), uint8 visible (H, W, 3)) -> uint8 RGB (H, W, 3)
 Fuser = Callable[[np.ndarray, np.ndarray], np.ndarray]
