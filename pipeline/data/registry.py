@@ -50,11 +50,6 @@ class DatasetSpec:
     def num_classes(self) -> int:
         return len(self.classes)
 
-    @property
-    def label_key(self) -> str:
-        """Key of the third file of a pair: ``label`` (index map) or ``annotation`` (VOC XML)."""
-        return "label" if self.task == "segmentation" else "annotation"
-
 
 MSRS_COMMIT = "5fa66e33c5ba875eec4de4f5a5bf609bdcc566c5"
 
