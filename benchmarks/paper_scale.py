@@ -99,7 +99,7 @@ def train_unit(params, model, framework, stage, crop, batch, checkpointing, devi
 
 def segment_unit(params, crop, batch, device="cpu") -> Unit:
     """Fine-tune step of the downstream segmenter, every parameter trained (AdamW, cross-entropy)."""
-    from pipeline.downstream.segformer import FusedImageSegmenter
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter
 
     seg = params["paper"]["segment"]
     torch.manual_seed(0)

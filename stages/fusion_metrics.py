@@ -36,7 +36,7 @@ def main(method, dataset, raw, split_file, fused, out, per_image) -> None:
 
     threads = pin_threads(load_params())
     from pipeline.atomic import atomic_write_json, atomic_write_text
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import get_dataset
     from pipeline.metrics.names import REPORTED
     from pipeline.metrics.protocol import ImageError

@@ -120,7 +120,7 @@ def fuse_pairs(model, channels: int, pairs: Iterable[tuple[str, Path, Path]], ou
 
 def split_pairs(spec, root: str | Path, split: dict) -> list[tuple[str, Path, Path]]:
     """(stem, ir, vis) for every stem of a split file (train, val, test), in that order."""
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
 
     pairs = []
     for part in ("train", "val", "test"):
