@@ -42,7 +42,7 @@ def run(args: list[str], cwd: Path) -> tuple[float, float]:
 
 def prepare(work: Path) -> None:
     from pipeline.data.io import read_visible, write_png
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
 
     for d in ("fmb", "msrs", "m3fd"):
@@ -95,7 +95,7 @@ def _tensor_sum(output):
 def paper_probe() -> None:
     import torch
 
-    from pipeline.downstream.segformer import SEGMIF_B3, FusedImageSegmenter
+    from pipeline.downstream.fused_segmenter import SEGMIF_B3, FusedImageSegmenter
 
     model = FusedImageSegmenter(15, **SEGMIF_B3)
     x, y = torch.rand(2, 3, 512, 512), torch.randint(0, 15, (2, 512, 512))

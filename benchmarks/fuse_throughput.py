@@ -49,7 +49,7 @@ def main() -> None:
     from pipeline.data.io import read_infrared, read_visible, write_png
     from pipeline.data.registry import get_dataset
     from pipeline.fusion_rules import rule_fuser
-    from pipeline.train.fuse import fuse_files, image_workers, model_fuser, split_pairs
+    from pipeline.fuse.images import fuse_files, image_workers, model_fuser, split_pairs
 
     split = json.loads((ROOT / "data" / "splits" / f"{args.dataset}.json").read_text())
     pairs = split_pairs(get_dataset(args.dataset), ROOT / "data" / "raw" / args.dataset, split)[: args.images]
@@ -96,8 +96,8 @@ def main() -> None:
 def _batched(model, channels, pairs, read_infrared, read_visible) -> None:
     import torch
 
-    from pipeline.train.fuse import to_tensors
-    from pipeline.train.inputs import model_inputs, to_rgb
+    from pipeline.fuse.images import to_tensors
+    from pipeline.models.inputs import model_inputs, to_rgb
 
     tensors = [to_tensors(read_infrared(ir), read_visible(vis)) for _, ir, vis in pairs[:8]]
 

@@ -26,7 +26,7 @@ Time: on CUDA, real steps at paper size (median of --steps after one warm-up). O
 paper-size step does not fit this kind of machine, so each step is timed at its linear size
 divided by --cpu-divisor (batch 1 or 2) and scaled by the pixel count (labelled "CPU, scaled").
 GPU-hours: (steps per epoch x epochs x runs) x seconds per step; with a CUDA device the measured
-times, otherwise the H200 per-step times of ../shared/reference/gpu.md (labelled), times the
+times, otherwise the H200 per-step times of docs/gpu.md (labelled), times the
 checkpointing overhead measured here on CPU (recomputation) where checkpointing is on. No early
 stopping is assumed, and every SSVIF epoch is costed at the stage-II step (an upper bound).
 """
@@ -52,7 +52,7 @@ import yaml  # noqa: E402
 from stages.dag import committed_stages  # noqa: E402
 
 MB = 2**20
-# Per-step seconds on one NVIDIA H200, fp32 (../shared/reference/gpu.md, commit e2de16c, no checkpointing).
+# Per-step seconds on one NVIDIA H200, fp32 (docs/gpu.md, commit e2de16c, no checkpointing).
 GPU_MD_H200 = {"train_ssvif_stage2": 0.553, "train_ssvif_stage1": None, "original_swinfusion": None,
                "original_emma": None, "original_seafusion": None, "segment": 0.139, "detect": 0.06,
                "fuse": 0.29, "fuse_png": 0.15, "ssvif_emma_stage2": 0.323, "ssvif_seafusion_stage2": 0.154}
@@ -99,7 +99,7 @@ def train_unit(params, model, framework, stage, crop, batch, checkpointing, devi
 
 def segment_unit(params, crop, batch, device="cpu") -> Unit:
     """Fine-tune step of the downstream segmenter, every parameter trained (AdamW, cross-entropy)."""
-    from pipeline.downstream.segformer import FusedImageSegmenter
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter
 
     seg = params["paper"]["segment"]
     torch.manual_seed(0)

@@ -17,7 +17,7 @@ import click
 # name -> "module:attribute" of a click command
 _COMMANDS = {
     "metrics": "pipeline.metrics.command:metrics",
-    "fuse": "pipeline.train.command:fuse",
+    "fuse": "pipeline.fuse.command:fuse",
     "convert-segmif": "pipeline.downstream.segmif_command:convert_segmif",
     "convert-original": "pipeline.originals.command:convert_original",
 }

@@ -61,8 +61,8 @@ def to_uint8(image: torch.Tensor) -> torch.Tensor:
 
 
 def rule_fuser(name: str):
-    """The rule as a `pipeline.train.fuse.Fuser`: uint8 ir (H, W), vis (H, W, 3) -> uint8 RGB (H, W, 3)."""
-    from pipeline.train.fuse import to_tensors
+    """The rule as a `pipeline.fuse.images.Fuser`: uint8 ir (H, W), vis (H, W, 3) -> uint8 RGB (H, W, 3)."""
+    from pipeline.fuse.images import to_tensors
 
     rule = get_rule(name)
 

@@ -69,10 +69,14 @@ def fused_dir(method: str, dataset: str, externals: Iterable[str] = (), data: st
     return f"{data}/{base}/{method}/{dataset}"
 
 
+# What a starting point (weights@<name>) is for: the segmenter (one per segmentation dataset) and the detector.
+SEGMENTER, DETECTOR = "segmenter", "detector"
+TARGETS = (SEGMENTER, DETECTOR)
+DETECTOR_FILE = "yolo11n.pt"  # the detector's starting weights in its weights_dir
+
+
 def weights_name(target: str, dataset: str) -> str:
     """weights@<name>: one segmenter per segmentation dataset (``segmenter-<dataset>``), one ``detector``."""
-    from pipeline.downstream.starting_point import DETECTOR  # torch-free
-
     return DETECTOR if target == DETECTOR else f"{target}-{dataset}"
 
 

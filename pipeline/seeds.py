@@ -56,11 +56,6 @@ def split_seeded(name: str, default_seed: int) -> tuple[str, int]:
     return match["name"], int(match["seed"])
 
 
-def instance_names(name: str, params: dict) -> list[str]:
-    """``name`` for every training seed: itself first, then ``name-s<seed>`` per further seed."""
-    return [name] + [seeded(name, s) for s in extra_seeds(params)]
-
-
 def validate(params: dict) -> list[str]:
     """Problems with ``seeds`` (an empty list when there are none)."""
     seeds = params.get("seeds", [params.get("seed", 0)])

@@ -52,7 +52,7 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     import torch
 
     from pipeline.atomic import atomic_dir, atomic_write_json
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
     from pipeline.downstream import yolo_detect as yd
     from pipeline.data.conditions import group_by_condition

@@ -34,11 +34,11 @@ def main(dataset: str, out: str, conditions_out: str, downloads: str, base_url: 
     pin_threads(params)
     from pipeline.atomic import atomic_write_json
     from pipeline.data.conditions import conditions_document, conditions_from_names
+    from pipeline.data.dataset_sources import fetch_official, fetch_synthetic, link_local
     from pipeline.data.download import DownloadError
     from pipeline.data.extract import UnsafeArchiveError
     from pipeline.data.manifest import ManifestError
     from pipeline.data.registry import get_dataset
-    from pipeline.data.sources import fetch_official, fetch_synthetic, link_local
     from pipeline.data.validate import DatasetError, list_stems
 
     spec = get_dataset(dataset)

@@ -24,7 +24,7 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
                   threads: int | None = None) -> None:
     from pipeline.atomic import atomic_dir
     from pipeline.data.registry import get_dataset
-    from pipeline.train.fuse import fuse_files, image_workers, model_fuser, split_pairs
+    from pipeline.fuse.images import fuse_files, image_workers, model_fuser, split_pairs
 
     doc = json.loads(split.read_text())
     if doc.get("dataset") != dataset:

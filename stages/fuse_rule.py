@@ -33,7 +33,7 @@ def main(rule: str, dataset: str, raw: str, split_file: str, out: str) -> None:
     from pipeline.atomic import atomic_dir
     from pipeline.data.registry import get_dataset
     from pipeline.fusion_rules import rule_fuser
-    from pipeline.train.fuse import fuse_files, image_workers, split_pairs
+    from pipeline.fuse.images import fuse_files, image_workers, split_pairs
 
     split = json.loads(open(split_file).read())
     pairs = split_pairs(get_dataset(dataset), raw, split)

@@ -5,7 +5,7 @@ python -m stages.fusion_metrics --method max --dataset msrs --raw data/raw/msrs 
     --out reports/metrics/fusion/max-msrs.json --per-image reports/metrics/fusion/max-msrs.csv
 
 Scores the TEST split only (EN, MI, MI_nats, VIF, Qabf, SSIM, SSIM_L255, MSS, MSS_L255, dE,
-reference/metrics.md); the JSON holds the means, `count` and `nan_counts`. Not run for M3FD.
+docs/metrics.md); the JSON holds the means, `count` and `nan_counts`. Not run for M3FD.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def main(method, dataset, raw, split_file, fused, out, per_image) -> None:
 
     threads = pin_threads(load_params())
     from pipeline.atomic import atomic_write_json, atomic_write_text
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import get_dataset
     from pipeline.metrics.names import REPORTED
     from pipeline.metrics.protocol import ImageError

@@ -63,12 +63,12 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
 
     from pipeline.atomic import atomic_dir, atomic_write_bytes, atomic_write_json, atomic_write_text
     from pipeline.data.io import read_label
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
     from pipeline.downstream import seg_outputs as so
     from pipeline.downstream.seg_data import SegmentationSamples
     from pipeline.downstream.seg_finetune import FinetuneConfig, confusion, finetune
-    from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkpoint
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter, load_local_checkpoint
     from pipeline.downstream.starting_point import read_info, segmenter_folder, summary
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
     from pipeline.metrics.segmentation import iou_report

@@ -19,7 +19,7 @@ import click
 
 from pipeline import layout
 from pipeline.data.registry import DATASETS
-from pipeline.downstream.starting_point import DETECTOR, SEGMENTER, TARGETS
+from pipeline.layout import DETECTOR, SEGMENTER, TARGETS
 
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.weights.source"]
 
@@ -54,9 +54,9 @@ def main(target, dataset, raw, split_file, out, work, downloads, base_url):
 
     from pipeline.atomic import atomic_dir, atomic_write_json
     from pipeline.data.registry import get_dataset
-    from pipeline.downstream import weight_sources as ws
+    from pipeline.downstream import weights_build as ws
     from pipeline.downstream.starting_point import INFO, SOURCES
-    from pipeline.downstream.weights import WeightsError
+    from pipeline.downstream.weights_official import WeightsError
 
     if source not in SOURCES:
         raise ParamsError(f"params.yaml: {params['profile']}.weights.source={source!r}; valid values: "

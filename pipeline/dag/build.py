@@ -24,7 +24,7 @@ import yaml
 from pipeline import layout as L
 from pipeline.dag import seeds as seed_dag
 from pipeline.data.registry import DATASETS as REGISTRY
-from pipeline.downstream.starting_point import DETECTOR, SEGMENTER
+from pipeline.layout import DETECTOR, SEGMENTER
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods
 from pipeline.dag.imports import code_deps
 from pipeline.models.names import FUSION_MODEL_NAMES

@@ -1,4 +1,4 @@
-"""Dataset specifications of MSRS, FMB and M3FD (facts from reference/datasets.md).
+"""Dataset specifications of MSRS, FMB and M3FD (facts from docs/datasets.md).
 
 ``DATASETS`` maps the params name (``msrs``, ``fmb``, ``m3fd``) to a :class:`DatasetSpec`:
 class names in index order, palettes, the official folder layout and file naming, the
@@ -50,11 +50,6 @@ class DatasetSpec:
     def num_classes(self) -> int:
         return len(self.classes)
 
-    @property
-    def label_key(self) -> str:
-        """Key of the third file of a pair: ``label`` (index map) or ``annotation`` (VOC XML)."""
-        return "label" if self.task == "segmentation" else "annotation"
-
 
 MSRS_COMMIT = "5fa66e33c5ba875eec4de4f5a5bf609bdcc566c5"
 
@@ -97,7 +92,7 @@ FMB = DatasetSpec(
     renderings={"train": "color", "test": "color"},
     sources=(
         # The official Google Drive folder publishes no per-file ids: only the third-party
-        # GitHub release mirror is scriptable (md5 from reference/datasets.md).
+        # GitHub release mirror is scriptable (md5 from docs/datasets.md).
         Archive(filename="train.zip",
                 url="https://github.com/CharlesShan-hub/FMB_Backup/releases/latest/download/train.zip",
                 md5="896c457d6fadb828fced86d7c0e0d66f", target="train",

@@ -12,7 +12,7 @@ import numpy as np
 
 from pipeline.atomic import atomic_write_bytes
 from pipeline.data.io import encode_png
-from pipeline.data.layout import group_dir
+from pipeline.data.raw_layout import group_dir
 from pipeline.data.registry import DatasetSpec
 from pipeline.data.synthetic_scene import ELEMENT_CLASSES, class_lut, render_scene
 from pipeline.data.voc import voc_xml

@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import Dataset
 
 from pipeline.data.io import read_infrared, read_label, read_visible
-from pipeline.data.layout import pair_paths
+from pipeline.data.raw_layout import pair_paths
 from pipeline.data.registry import DatasetSpec
 
 IGNORE = 255

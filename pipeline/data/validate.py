@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.data.io import ImageReadError, read_infrared, read_label, read_visible
-from pipeline.data.layout import file_suffix, group_dir, groups
+from pipeline.data.raw_layout import file_suffix, group_dir, groups
 from pipeline.data.registry import DatasetSpec
 from pipeline.data.voc import AnnotationError, read_voc
 

@@ -61,5 +61,5 @@ def convert_segmif(checkpoint: Path, out: Path, num_heads, sr_ratios, num_classe
                f"decoder {config['decoder_hidden_size']}, {config['num_labels']} classes")
     if report["non_default_settings"]:
         click.echo(f"warning: {', '.join(report['non_default_settings'])} differ from what the segment stage builds "
-                   f"(pipeline.downstream.segformer.segformer_config); load the folder with from_pretrained", err=True)
+                   f"(pipeline.downstream.fused_segmenter.segformer_config); load the folder with from_pretrained", err=True)
     click.echo(f"wrote {out} (config.json, model.safetensors, conversion.json)")

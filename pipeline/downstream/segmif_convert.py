@@ -9,7 +9,7 @@ SegMiF (JinyuanLiu-CV/SegMiF @12eb8ee) releases a WeTr: SegFormer's original MiT
 - decoder hidden D: ``decoder.linear_c1.proj.weight`` (D, C_1); classes n: ``decoder.linear_pred.weight`` (n, D, 1, 1).
 
 Attention heads are not in any shape (MiT-B3: 1,2,5,8), nor are patch strides: MiT's code fixes
-them at 4,2,2,2. The config is :func:`pipeline.downstream.segformer.segformer_config`'s, so a
+them at 4,2,2,2. The config is :func:`pipeline.downstream.fused_segmenter.segformer_config`'s, so a
 standard MiT checkpoint gets exactly the config the segment stage builds. Sr/MLP ratios, patch
 sizes or strides that differ from that function's fixed values are set on the config afterwards
 (passed through, not added to ``segformer_config``: the segment stages' code stays unchanged) and
@@ -213,7 +213,7 @@ def convert_segmif_state(state: dict, num_heads=(1, 2, 5, 8), sr_ratios=(8, 4, 2
     transformers does (weight ~ N(0, initializer_range), bias 0), from ``torch.Generator`` seeded ``seed``.
     Raises :class:`ConversionError` on any unknown, missing or misshapen tensor.
     """
-    from pipeline.downstream.segformer import segformer_config
+    from pipeline.downstream.fused_segmenter import segformer_config
 
     state = dict(state)
     dropped = sorted(key for key in _UNUSED if state.pop(key, None) is not None)

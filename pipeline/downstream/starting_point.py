@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.layout import stage_address
+# The targets and the detector's file name live in pipeline.layout (which imports nothing from pipeline);
+from pipeline.layout import DETECTOR, DETECTOR_FILE, stage_address
 
 INFO = "weights.json"
-DETECTOR_FILE = "yolo11n.pt"
 DETECTOR_SCRATCH = "yolo11n.yaml"  # Ultralytics builds YOLO11n with random weights from its own YAML
 SOURCES = ("official", "local", "synthetic", "scratch")
-# What a starting point is for: the segmenter (one per segmentation dataset) and the detector.
-SEGMENTER, DETECTOR = "segmenter", "detector"
-TARGETS = (SEGMENTER, DETECTOR)
 
 
 class StartingPointError(ValueError):

@@ -1,7 +1,7 @@
 """M3FD VOC XML boxes -> YOLO txt labels, classes mapped BY NAME in the official order.
 
 M3FD's README order is People, Car, Bus, Motorcycle, Lamp, Truck; other orders circulate
-in public code, so the class index always comes from the name (reference/datasets.md).
+in public code, so the class index always comes from the name (docs/datasets.md).
 """
 from __future__ import annotations
 

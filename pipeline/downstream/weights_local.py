@@ -17,7 +17,7 @@ import torch
 
 from pipeline.atomic import atomic_dir
 from pipeline.data.download import file_digest
-from pipeline.downstream.weights import WeightsError, atomic_copy, convert, manual_detector, manual_segmenter
+from pipeline.downstream.weights_official import WeightsError, atomic_copy, convert, manual_detector, manual_segmenter
 
 ENCODER_FIELDS = ("hidden_sizes", "depths", "num_attention_heads", "sr_ratios")
 
@@ -61,7 +61,7 @@ def _is_project_state(path: Path) -> bool:
 
 def _validated_model(path: Path, num_classes: int, encoder: dict):
     """FusedImageSegmenter loaded from the state-dict file ``path``; WeightsError if an encoder tensor is not."""
-    from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkpoint
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter, load_local_checkpoint
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
@@ -92,7 +92,7 @@ def _validated_model(path: Path, num_classes: int, encoder: dict):
 def prepare_local_segmenter(path, out_dir: Path, num_classes: int, encoder: dict, num_heads=(1, 2, 5, 8),
                             sr_ratios=(8, 4, 2, 1)) -> dict:
     """Validate a local segmenter checkpoint and write it as the transformers folder ``out_dir``."""
-    from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkpoint
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter, load_local_checkpoint
 
     manual = manual_segmenter()
     if list(num_heads) != list(encoder["num_attention_heads"]):

@@ -76,14 +76,3 @@ def fusion_loss(
         + weights.color * terms["color"]
     )
     return terms
-
-
-class FusionLoss(torch.nn.Module):
-    """Module wrapper of :func:`fusion_loss`; forward returns the total (a scalar)."""
-
-    def __init__(self, weights: FusionLossWeights = FusionLossWeights()):
-        super().__init__()
-        self.weights = weights
-
-    def forward(self, fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
-        return fusion_loss(fused, ir, vis, self.weights)["total"]

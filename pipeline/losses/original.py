@@ -1,7 +1,7 @@
 """Losses of the fusion models' original frameworks (the "Original" rows of Tables III (i) and IV).
 
 All work on one channel (infrared and visible luminance Y), as the original code does.
-Facts from reference/models.md; where the original needs what cannot be had here, the
+Facts from docs/models.md; where the original needs what cannot be had here, the
 feasible variant is stated in the function's docstring and recorded in the run's config.
 """
 from __future__ import annotations

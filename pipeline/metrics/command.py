@@ -54,7 +54,7 @@ def pair_directories(ir_dir: Path, vis_dir: Path, fused_dir: Path) -> list:
               help="images scored at once  [default: the CPU cores available]")
 def metrics(ir_dir: Path, vis_dir: Path, fused_dir: Path, out: Path | None, per_image: Path | None,
             workers: int | None) -> None:
-    """Score fused images: EN, MI, VIF, Qabf, SSIM, MSS, dE (reference/metrics.md protocol)."""
+    """Score fused images: EN, MI, VIF, Qabf, SSIM, MSS, dE (docs/metrics.md protocol)."""
     from pipeline.atomic import atomic_write_json, atomic_write_text, dumps_json
     from pipeline.metrics.protocol import ImageError
     from pipeline.cpus import available_cpus

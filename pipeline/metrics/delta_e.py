@@ -1,4 +1,4 @@
-"""Delta E: mean CIEDE2000 between visible and fused RGB (reference/metrics.md).
+"""Delta E: mean CIEDE2000 between visible and fused RGB (docs/metrics.md).
 
 sRGB (IEC 61966-2-1) -> XYZ -> CIELAB, D65, 2 degree observer, with colour-science's
 numbers; CIEDE2000

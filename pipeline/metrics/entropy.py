@@ -1,4 +1,4 @@
-"""EN and MI from 8-bit histograms (reference/metrics.md)."""
+"""EN and MI from 8-bit histograms (docs/metrics.md)."""
 from __future__ import annotations
 
 import math

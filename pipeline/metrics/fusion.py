@@ -3,7 +3,7 @@
     >>> scores = fusion_metrics(fused, ir, vis)    # doctest: +SKIP
     >>> scores["Qabf"]                             # float
 
-Inputs follow the protocol of reference/metrics.md: 8-bit values (uint8 or integer-valued
+Inputs follow the protocol of docs/metrics.md: 8-bit values (uint8 or integer-valued
 arrays in 0..255), channels last: fused (H, W) or (H, W, 3), infrared (H, W) or (H, W, 3),
 visible (H, W, 3). numpy and OpenCV only: no torch import, so `ssvif metrics` starts fast.
 """

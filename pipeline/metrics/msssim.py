@@ -1,4 +1,4 @@
-"""MS-SSIM: Wang's 5-scale multi-scale SSIM as pytorch-msssim 1.0 computes it (reference/metrics.md).
+"""MS-SSIM: Wang's 5-scale multi-scale SSIM as pytorch-msssim 1.0 computes it (docs/metrics.md).
 
 Gaussian window 11, sigma 1.5, 'valid' filtering, 2x2 average pooling between scales
 (odd sides padded, padding counted), negative cs/ssim clamped to 0, float64. The

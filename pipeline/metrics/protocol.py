@@ -1,4 +1,4 @@
-"""The scoring protocol (reference/metrics.md, "Inputs"): 8-bit images, OpenCV-rounded gray.
+"""The scoring protocol (docs/metrics.md, "Inputs"): 8-bit images, OpenCV-rounded gray.
 
 Every metric sees the same inputs: F (fused) and B (visible) as 8-bit RGB, A (infrared)
 as 8-bit gray, and the gray of F and B computed the way the reference evaluators did
@@ -54,7 +54,7 @@ def check_8bit(x: np.ndarray, name: str) -> np.ndarray:
     """Return ``x`` as float64 after checking it holds integers in 0..255.
 
     MI and EN are meaningless on non-integer values, and values above 255 must not wrap
-    (reference/metrics.md, "Pitfalls"): both are errors here, not silent fixes.
+    (docs/metrics.md, "Pitfalls"): both are errors here, not silent fixes.
     """
     x = np.asarray(x)
     if x.dtype == np.uint8:

@@ -1,4 +1,4 @@
-"""Qabf: Xydeas-Petrovic edge-preservation index (reference/metrics.md)."""
+"""Qabf: Xydeas-Petrovic edge-preservation index (docs/metrics.md)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""SSIM as scikit-image's ``structural_similarity`` defaults compute it (reference/metrics.md).
+"""SSIM as scikit-image's ``structural_similarity`` defaults compute it (docs/metrics.md).
 
 7x7 uniform window, sample covariance (N / (N - 1)), K1 = 0.01, K2 = 0.03, the 3-pixel
 border cropped before the mean: the mean over the 'valid' windows.

@@ -1,6 +1,6 @@
 """VIF: Sheikh-Bovik pixel-domain multi-scale visual information fidelity.
 
-Same numbers as CDDFuse's ``VIFF`` / the toolkit's ``vifp_mscale`` (reference/metrics.md),
+Same numbers as CDDFuse's ``VIFF`` / the toolkit's ``vifp_mscale`` (docs/metrics.md),
 with separable Gaussian windows, both sources against one set of F maps, strip by strip.
 """
 from __future__ import annotations

@@ -60,11 +60,6 @@ def _meta_copy(model: nn.Module) -> nn.Module:
     return clone.to("meta")
 
 
-def storage_key(t: torch.Tensor) -> int:
-    """Identity of a tensor's storage (its StorageImpl), valid on every device, meta included."""
-    return t.untyped_storage()._cdata
-
-
 class LiveTensorBytes(TorchDispatchMode):
     """Tracks the bytes of live tensor storages, and their peak.
 

@@ -1,7 +1,8 @@
 """Fusion model registry: params name -> class, and the factory the stages call.
 
 Widths are the keys of params ``<profile>.models.<name>``; the paper values reproduce the
-original architectures' parameter counts exactly (tests/models/test_models.py, EXPECTED_PARAMS).
+original architectures' parameter counts exactly (tests/models/test_models.py,
+``test_parameter_count_at_paper_widths``; the counts: docs/models.md, "Parameter and FLOP targets").
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ released models, not retrained ones. The three checkpoints are committed in the 
 repositories and fetched from raw.githubusercontent.com at a branch.
 
 Nothing publishes a checksum: :func:`fetch_original` reuses the downstream weights' machinery
-(:func:`pipeline.downstream.weights.download_recorded`: HTTP Range resume of ``<name>.part``, atomic
+(:func:`pipeline.downstream.weights_official.download_recorded`: HTTP Range resume of ``<name>.part``, atomic
 rename, sha256 recorded at the first download, trust on first use, and checked on every later download
 or cached copy; a mismatch deletes the file). The files and their manifest live in
 ``<downloads>/originals/`` (manifest: ``weights-manifest.json`` there, {filename: sha256}).
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.data.download import DownloadError, http_download
-from pipeline.downstream.weights import WeightsError, download_recorded
+from pipeline.downstream.weights_official import WeightsError, download_recorded
 from pipeline.originals.sources import LOCAL_KEY, RELEASES, SOURCE_KEY, SOURCES, Release, validate_source  # noqa: F401
 
 SUBDIR = "originals"

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.report.published import PublishedTable, published_table
-from pipeline.report.run_match import RunSettings
+from pipeline.report.run_match import RequiredRun
 from pipeline.report.seed_stats import is_spread, within_spread
 from pipeline.report.sources import Methods, not_run, reproducible, row_label, split_key, table_cells
 from pipeline.report.spec import WEIGHTING_LABELS, ColumnSpec, TableSpec
@@ -43,7 +43,7 @@ class Row:
     mark_group: str | None
     methods: list[str] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
-    missing: RunSettings | None = None  # settings of the run this row needs and params.yaml lacks
+    missing: RequiredRun | None = None  # settings of the run this row needs and params.yaml lacks
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Table:
         flags = [c.within(self.tolerance) for r in self.rows for c in r.cells]
         return sum(f is True for f in flags), sum(f is not None for f in flags)
 
-    def missing_rows(self) -> list[tuple[str, RunSettings]]:
+    def missing_rows(self) -> list[tuple[str, RequiredRun]]:
         """(row name, settings of the run it needs) for every row printing "not run"."""
         return [(r.name, r.missing) for r in self.rows if r.missing is not None]
 

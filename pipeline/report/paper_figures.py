@@ -56,7 +56,7 @@ def _text(path: Path) -> str:
 def paper_figures(methods: Methods, data: Path, reports: Path) -> dict[str, bytes]:
     """{file name (pipeline.layout.FIGURE_FILES): PNG bytes} of every figure."""
     from pipeline.data.io import read_infrared, read_label, read_visible
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS as SPECS
     from pipeline.report import figures as F
     from pipeline.report.gradient import read_history, stage_two_series

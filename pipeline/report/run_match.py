@@ -1,7 +1,7 @@
 """Which params run a table row means, found by the run's settings (never by its name).
 
 A row that needs a trained run declares the settings that run must have (a
-:class:`RunSettings`); :func:`find_run` looks for it among params ``runs``. Renaming a run in
+:class:`RequiredRun`); :func:`find_run` looks for it among params ``runs``. Renaming a run in
 params.yaml therefore keeps its row filled; removing it leaves the row "not run" (the README
 says which entry would fill it); two runs with the same settings are an error.
 
@@ -17,7 +17,7 @@ from typing import Mapping
 
 
 @dataclass(frozen=True)
-class RunSettings:
+class RequiredRun:
     """The settings a table row's run must have: every field is compared, none is optional."""
 
     framework: str
@@ -58,9 +58,9 @@ class RunSettings:
 
 # The paper's headline FMB run (SwinFusion trained by SSVIF with GDWA, Table III's "Ours"):
 # the ablation rows of Tables III and VI-VIII spell out how their run differs from it.
-FMB_HEADLINE = RunSettings(framework="ssvif", model="swinfusion", dataset="fmb", weighting="gdwa", csc=True,
+FMB_HEADLINE = RequiredRun(framework="ssvif", model="swinfusion", dataset="fmb", weighting="gdwa", csc=True,
                            two_stage=True, n_classes=15, lambda_color=20, channels=3)
-KEYS = tuple(f.name for f in fields(RunSettings))
+KEYS = tuple(f.name for f in fields(RequiredRun))
 
 
 def run_settings(run: Mapping, weighting: str) -> dict:
@@ -71,13 +71,13 @@ def run_settings(run: Mapping, weighting: str) -> dict:
     return out
 
 
-def matching_runs(runs: Mapping[str, Mapping], wanted: RunSettings, weighting: str) -> list[str]:
+def matching_runs(runs: Mapping[str, Mapping], wanted: RequiredRun, weighting: str) -> list[str]:
     """Names of the non-headline runs whose settings are ``wanted``, in params order."""
     target = wanted.as_dict()
     return [name for name, run in runs.items() if not run.get("headline") and run_settings(run, weighting) == target]
 
 
-def find_run(runs: Mapping[str, Mapping], wanted: RunSettings, weighting: str, row: str = "") -> str | None:
+def find_run(runs: Mapping[str, Mapping], wanted: RequiredRun, weighting: str, row: str = "") -> str | None:
     """The one run with the settings ``wanted``; None when there is none; an error naming both when two."""
     names = matching_runs(runs, wanted, weighting)
     if len(names) > 1:

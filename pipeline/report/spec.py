@@ -7,7 +7,7 @@ A row's ``source`` says which method produced its values:
                              (on M3FD: the headline run that fuses M3FD);
   ("original", model)        ``original-<model>-<dataset>`` (on M3FD: the one that fuses M3FD);
   ("run", settings)          the (non-headline) run of params.yaml with these settings, a
-                             pipeline.report.run_match.RunSettings; found by settings, never by
+                             pipeline.report.run_match.RequiredRun; found by settings, never by
                              name; none: the row prints "not run" and the README says what to add;
   ("external", name)         images placed under data/external/<name>/ (params methods.external);
   ("efficiency", model, framework)  an entry of efficiency.json;

@@ -109,7 +109,7 @@ def build_trainer(s: RunSettings, device=None, log=None) -> Trainer:
     head = segmenter = weighting = None
     if config.csc:
         from pipeline.models.seg_head import SegmentationHead
-        from pipeline.models.segformer import SegmentationModel
+        from pipeline.models.segformer_branch import SegmentationModel
         from pipeline.weighting.registry import create_weighting
 
         n = int(s.run["n_classes"])

@@ -14,7 +14,7 @@ from torch import nn
 
 from pipeline import distributed as dist
 from pipeline.losses.csc import csc_loss
-from pipeline.train.inputs import model_inputs
+from pipeline.models.inputs import model_inputs
 from pipeline.weighting.base import Weighting
 
 # loss_fn(model, fused, ir_in, vis_in) -> scalar L_fus
@@ -80,7 +80,8 @@ def joint_step(fusion: nn.Module, head: nn.Module, segmenter: nn.Module, weighti
     features, fused, ir_in, vis_in = fusion_forward(fusion, batch, channels, device)
     l_fus = loss_fn(fusion, fused, ir_in, vis_in)
     size = fused.shape[-2:]
-    l_csc = csc_loss(head(features, size), segmenter(fused))
+    # several processes: the Dice sums of L_csc run over the global batch (global_sum; itself with one process)
+    l_csc = csc_loss(head(features, size), segmenter(fused), reduce=dist.global_sum)
     optimizer.zero_grad(set_to_none=True)
     row: dict = {}
     # The weighting sees the global batch's losses (the processes' means: their shards are equal).

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pipeline.data.conditions import UNKNOWN, conditions_document, conditions_from_names, group_by_condition
 from pipeline.data.io import read_visible
-from pipeline.data.layout import pair_paths
+from pipeline.data.raw_layout import pair_paths
 from pipeline.data.registry import DATASETS
-from pipeline.data.sources import fetch_synthetic
+from pipeline.data.dataset_sources import fetch_synthetic
 
 
 def test_msrs_names_give_day_and_night_other_datasets_unknown():

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.data.io import write_png
 from pipeline.data.registry import DATASETS
-from pipeline.data.sources import link_local
+from pipeline.data.dataset_sources import link_local
 from pipeline.data.validate import DatasetError
 
 

@@ -16,7 +16,7 @@ from pipeline.data.download import ChecksumError, DownloadError
 from pipeline.data.extract import UnsafeArchiveError, safe_extract
 from pipeline.data.manifest import ManifestError
 from pipeline.data.registry import DATASETS, Archive
-from pipeline.data.sources import fetch_official
+from pipeline.data.dataset_sources import fetch_official
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from pipeline.data.io import write_png
-from pipeline.data.layout import pair_paths
+from pipeline.data.raw_layout import pair_paths
 from pipeline.data.registry import DATASETS
 from pipeline.data.torch_dataset import PairDataset
 

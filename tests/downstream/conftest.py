@@ -20,7 +20,7 @@ def make_segmentation_inputs(root: Path, dataset: str = "fmb", counts=(6, 2, 2),
     Each image is a dark background with a few coloured rectangles; the label marks them
     with a class chosen by colour, so a model can learn it. Returns (raw, fused, split_file).
     """
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
 
     spec, rng = DATASETS[dataset], np.random.default_rng(seed)
@@ -62,7 +62,7 @@ def make_detection_inputs(root: Path, counts=(8, 2, 2), size=(64, 96), seed=0):
 
     Returns (raw, fused, split_file).
     """
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
     from pipeline.data.voc import write_voc
 

@@ -45,7 +45,7 @@ def _config():
 
 def _samples(root: Path):
     from pipeline.data.io import read_label
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
     from pipeline.downstream.seg_data import SegmentationSamples
 
@@ -59,7 +59,7 @@ def _samples(root: Path):
 
 def _model(num_classes: int):
     """The tiny SegFormer, seeded, with dropout and drop-path off (their masks are per rank)."""
-    from pipeline.downstream.segformer import FusedImageSegmenter
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter
 
     torch.manual_seed(0)
     model = FusedImageSegmenter(num_classes, **ENCODER)
@@ -105,7 +105,7 @@ def _free_port() -> int:
 def inputs(tmp_path):
     raw, _, split_file = make_segmentation_inputs(tmp_path, counts=(8, 2, 2), size=(48, 64))
     # A band of ignored pixels in some training labels: the ranks' labelled-pixel counts differ.
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
 
     for stem in json.loads(split_file.read_text())["train"][::3]:

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from pipeline.data.io import read_label
-from pipeline.data.layout import pair_paths
+from pipeline.data.raw_layout import pair_paths
 from pipeline.data.registry import DATASETS
 from pipeline.downstream.seg_data import SegmentationSamples
 from pipeline.downstream.seg_finetune import FinetuneConfig, finetune
-from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkpoint
+from pipeline.downstream.fused_segmenter import FusedImageSegmenter, load_local_checkpoint
 
 TINY = dict(hidden_sizes=[8, 8, 16, 16], depths=[1, 1, 1, 1], num_attention_heads=[1, 1, 1, 1], decoder_hidden_size=16)
 

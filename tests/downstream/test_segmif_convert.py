@@ -48,7 +48,7 @@ def test_golden_logits_through_from_pretrained(golden, converted):
 
 
 def test_golden_logits_through_segment_stage_loader(golden, converted):
-    from pipeline.downstream.segformer import FusedImageSegmenter, load_local_checkpoint
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter, load_local_checkpoint
 
     out, record = converted
     cfg = record["config"]
@@ -192,7 +192,7 @@ def _segmif_from_transformers(model) -> dict:
 def test_non_default_settings_pass_through_and_round_trip(tmp_path):
     from transformers import SegformerForSemanticSegmentation
 
-    from pipeline.downstream.segformer import segformer_config
+    from pipeline.downstream.fused_segmenter import segformer_config
 
     torch.manual_seed(0)
     config = segformer_config(3, [8, 8, 16, 16], [1, 1, 1, 1], [1, 1, 2, 2], 8)

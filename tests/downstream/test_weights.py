@@ -10,8 +10,8 @@ import types
 import pytest
 import torch
 
-from pipeline.downstream.weights import SEGMIF_CHECKPOINT_FILE, SEGMIF_DRIVE_FOLDER, WeightsError, fetch_official_detector
-from pipeline.downstream.weights import fetch_official_segmenter
+from pipeline.downstream.weights_official import SEGMIF_CHECKPOINT_FILE, SEGMIF_DRIVE_FOLDER, WeightsError, fetch_official_detector
+from pipeline.downstream.weights_official import fetch_official_segmenter
 from pipeline.downstream.weights_local import prepare_local_detector, prepare_local_segmenter
 from tests.data.test_official import _Handler, server  # noqa: F401 (the loopback HTTP server fixture)
 
@@ -50,7 +50,7 @@ def local_only(monkeypatch):
 
 
 def _segmenter(num_classes=3, **encoder):
-    from pipeline.downstream.segformer import FusedImageSegmenter
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter
 
     return FusedImageSegmenter(num_classes, **{**TINY, **encoder})
 
@@ -190,7 +190,7 @@ def test_segmenter_mirror_over_http(server, tmp_path, fake_converter):  # noqa: 
 
 
 def test_local_segmenter_folder_validates_and_reinitialises_the_classifier(tmp_path):
-    from pipeline.downstream.segformer import load_local_checkpoint
+    from pipeline.downstream.fused_segmenter import load_local_checkpoint
 
     _segmenter(3).segformer.save_pretrained(tmp_path / "ckpt")
     report = prepare_local_segmenter(tmp_path / "ckpt", tmp_path / "out", 5, TINY, num_heads=HEADS)
@@ -254,7 +254,7 @@ def test_local_imagenet_encoder_folder_gets_a_fresh_decoder(tmp_path):
     """An nvidia/mit-b3-like folder (SegformerForImageClassification: encoder + 1000-class head, no decoder)."""
     from transformers import SegformerForImageClassification
 
-    from pipeline.downstream.segformer import segformer_config
+    from pipeline.downstream.fused_segmenter import segformer_config
 
     SegformerForImageClassification(segformer_config(1000, **TINY)).save_pretrained(tmp_path / "mit")
     report = prepare_local_segmenter(tmp_path / "mit", tmp_path / "out", 9, TINY, num_heads=HEADS)
@@ -263,7 +263,7 @@ def test_local_imagenet_encoder_folder_gets_a_fresh_decoder(tmp_path):
 
 
 def _record_one(downloads, name):
-    from pipeline.downstream.weights import download_recorded
+    from pipeline.downstream.weights_official import download_recorded
 
     download_recorded(downloads, name, f"http://127.0.0.1/{name}", lambda part: part.write_bytes(name.encode()),
                       manual="", log=lambda line: None)
@@ -273,7 +273,7 @@ def test_concurrent_downloads_keep_every_manifest_entry(tmp_path, monkeypatch):
     import multiprocessing
     import time
 
-    import pipeline.downstream.weights as weights
+    import pipeline.downstream.weights_official as weights
 
     slow_write = weights.atomic_write_json
 

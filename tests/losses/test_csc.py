@@ -45,3 +45,15 @@ def test_dice_of_a_confident_correct_prediction_is_near_zero():
     per_class = [2 * (1 / 3) / (4 / 3 + 1), 2 * (2 / 3) / (4 / 3 + 2), 2 * (1 / 3) / (4 / 3 + 1)]
     assert float(dice_loss(uniform, label, eps=0.0)) == pytest.approx(1 - sum(per_class) / 3)
     assert float(hybrid_loss(uniform, label, eps=0.0)) == pytest.approx(math.log(3) + 1 - sum(per_class) / 3)
+
+
+def test_reduce_makes_the_dice_sums_those_of_the_global_batch():
+    """Two processes holding the same shard: summing over them (reduce doubles the sums) is Dice of the doubled batch."""
+    torch.manual_seed(0)
+    logits, label = torch.randn(2, 3, 4, 5, dtype=torch.float64), torch.randint(0, 3, (2, 4, 5))
+    both = dice_loss(torch.cat([logits, logits]), torch.cat([label, label]))
+    assert float(dice_loss(logits, label, reduce=lambda v: 2 * v)) == pytest.approx(float(both))
+    calls = []
+    csc_loss(logits, logits.flip(0), reduce=lambda v: calls.append(v) or v)
+    assert len(calls) == 4  # intersection and total, for each branch
+    assert float(csc_loss(logits, logits.flip(0), reduce=lambda v: v)) == float(csc_loss(logits, logits.flip(0)))

@@ -1,5 +1,5 @@
 """Every value of the VIFB golden table (generated with CDDFuse's evaluator, pytorch-msssim
-1.0 and colour-science, see ../shared/reference/metrics.md) reproduced within its tolerance."""
+1.0 and colour-science, see docs/metrics.md) reproduced within its tolerance."""
 from __future__ import annotations
 
 import csv

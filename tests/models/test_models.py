@@ -1,4 +1,4 @@
-"""Fusion models: exact parameter counts (Table IV, reference/models.md), shapes, features/decode split."""
+"""Fusion models: exact parameter counts (Table IV, docs/models.md), shapes, features/decode split."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,7 @@ import torch
 from pipeline.models.complexity import count_parameters
 from pipeline.models.registry import FUSION_MODELS, create_fusion_model
 
-# Re-implementations of the original code (reference/models.md), registered-but-unused modules included.
+# Re-implementations of the original code (docs/models.md), registered-but-unused modules included.
 EXPECTED_PARAMS = {
     ("swinfusion", 3): 975_033, ("seafusion", 3): 167_753, ("emma", 3): 1_518_091,
     ("swinfusion", 1): 973_681, ("seafusion", 1): 166_883, ("emma", 1): 1_517_657,

@@ -42,7 +42,7 @@ def test_history_helpers():
 @pytest.mark.slow
 def test_stage_on_fixture_tree(tmp_path, monkeypatch):
     from pipeline.data.io import write_png
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import DATASETS
     from stages import figures as stage
 

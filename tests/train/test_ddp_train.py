@@ -26,7 +26,7 @@ WORLD = 2
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     from pipeline.data.registry import get_dataset
-    from pipeline.data.sources import fetch_synthetic
+    from pipeline.data.dataset_sources import fetch_synthetic
 
     tmp = tmp_path_factory.mktemp("ddp-project")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())

@@ -15,7 +15,7 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     from pipeline.data.registry import get_dataset
-    from pipeline.data.sources import fetch_synthetic
+    from pipeline.data.dataset_sources import fetch_synthetic
 
     tmp = tmp_path_factory.mktemp("project")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())

@@ -5,7 +5,7 @@ import torch
 
 from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
 from pipeline.models.seg_head import SegmentationHead
-from pipeline.models.segformer import SegmentationModel
+from pipeline.models.segformer_branch import SegmentationModel
 from pipeline.train.history import COLUMNS, history_csv
 from pipeline.train.config import TrainConfig
 from pipeline.train.schedule import StageSchedule, stage_two_starts

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.atomic import torch_bytes
-from pipeline.data.layout import pair_paths
+from pipeline.data.raw_layout import pair_paths
 from pipeline.data.registry import DatasetSpec
 
 MODALITIES = ("vis", "ir")

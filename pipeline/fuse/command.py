@@ -49,7 +49,7 @@ def match_pairs(ir_dir: Path, vis_dir: Path) -> list[tuple[str, Path, Path]]:
 def fuse(checkpoint: Path, ir_dir: Path, vis_dir: Path, out: Path, device: str | None) -> None:
     """Fuse the infrared/visible pairs of two folders with a trained checkpoint."""
     from pipeline.atomic import atomic_dir
-    from pipeline.train.fuse import fuse_pairs
+    from pipeline.fuse.images import fuse_pairs
     from pipeline.models.model_file import load_fusion_checkpoint
 
     pairs = match_pairs(ir_dir, vis_dir)

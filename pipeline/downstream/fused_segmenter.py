@@ -1,4 +1,4 @@
-"""The segmentation model provided by SegMiF: MiT encoder + SegFormer all-MLP head (reference/models.md).
+"""The segmentation model provided by SegMiF: MiT encoder + SegFormer all-MLP head (docs/models.md).
 
 Built from a ``SegformerConfig`` through transformers; never downloaded. ImageNet
 mean/std normalisation happens inside :class:`FusedImageSegmenter`, so callers pass
@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-# MiT-B3 encoder with SegMiF's head at embedding 256 (paper profile, reference/models.md).
+# MiT-B3 encoder with SegMiF's head at embedding 256 (paper profile, docs/models.md).
 SEGMIF_B3 = dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 4, 18, 3],
                  num_attention_heads=[1, 2, 5, 8], decoder_hidden_size=256)
 

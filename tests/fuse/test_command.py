@@ -4,7 +4,7 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from pipeline.train.command import fuse
+from pipeline.fuse.command import fuse
 
 
 def _write(path, array):

@@ -22,7 +22,7 @@ import torch
 
 from pipeline.cpus import available_cpus
 from pipeline.layout import stem_image
-from pipeline.train.inputs import model_inputs, to_rgb
+from pipeline.models.inputs import model_inputs, to_rgb
 
 # (uint8 infrared (H, W), uint8 visible (H, W, 3)) -> uint8 RGB (H, W, 3)
 Fuser = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -120,7 +120,7 @@ def fuse_pairs(model, channels: int, pairs: Iterable[tuple[str, Path, Path]], ou
 
 def split_pairs(spec, root: str | Path, split: dict) -> list[tuple[str, Path, Path]]:
     """(stem, ir, vis) for every stem of a split file (train, val, test), in that order."""
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
 
     pairs = []
     for part in ("train", "val", "test"):

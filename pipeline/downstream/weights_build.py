@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.data.registry import DatasetSpec
-from pipeline.downstream import standin
-from pipeline.downstream.starting_point import DETECTOR_FILE
+from pipeline.downstream import weights_standin
+from pipeline.layout import DETECTOR_FILE
 
 MIT_B3_HEADS, MIT_SR_RATIOS = (1, 2, 5, 8), (8, 4, 2, 1)
 
@@ -27,7 +27,7 @@ def segmenter(source: str, spec: DatasetSpec, raw: Path, split: dict, out: Path,
     if source == "synthetic":
         return _segmenter_standin(spec, raw, split, out, cfg["standin"], encoder, seed, work, log)
     if source == "official":
-        from pipeline.downstream.weights import fetch_official_segmenter
+        from pipeline.downstream.weights_official import fetch_official_segmenter
 
         fetched = fetch_official_segmenter(downloads, work / f"segmif-{spec.name}", spec.num_classes, heads,
                                            MIT_SR_RATIOS, base_url=base_url, log=log)
@@ -49,7 +49,7 @@ def detector(source: str, spec: DatasetSpec, raw: Path, split: dict, out: Path, 
     if source == "synthetic":
         return _detector_standin(spec, raw, split, out, cfg["standin"], seed, work, log)
     if source == "official":
-        from pipeline.downstream.weights import fetch_official_detector
+        from pipeline.downstream.weights_official import fetch_official_detector
 
         url = f"{base_url.rstrip('/')}/{DETECTOR_FILE}" if base_url else None
         info = fetch_official_detector(downloads, out / DETECTOR_FILE, **({"url": url} if url else {}), log=log)
@@ -64,12 +64,12 @@ def _segmenter_standin(spec, raw, split, out, recipe, encoder, seed, work, log) 
     import torch
 
     from pipeline.data.io import read_label
+    from pipeline.downstream.fused_segmenter import FusedImageSegmenter
     from pipeline.downstream.seg_data import SegmentationSamples
     from pipeline.downstream.seg_finetune import FinetuneConfig, finetune
-    from pipeline.downstream.segformer import FusedImageSegmenter
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
 
-    pairs = {p: standin.source_pairs(spec, raw, split[p], p) for p in ("train", "val")}
+    pairs = {p: weights_standin.source_pairs(spec, raw, split[p], p) for p in ("train", "val")}
     cfg = FinetuneConfig(epochs=recipe["epochs"], freeze_epochs=0, batch=recipe["batch"], lr=recipe["lr"],
                          lr_unfrozen=recipe["lr"], patience=recipe["patience"], crop=recipe["crop"], seed=seed,
                          class_balanced=bool(recipe.get("class_balanced", False)))
@@ -100,7 +100,7 @@ def _detector_standin(spec, raw, split, out, recipe, seed, work, log) -> dict:
     from pipeline.downstream.seg_outputs import round_floats
     from pipeline.downstream.workdir import config_digest, files_digest, work_dir
 
-    items = {p: standin.source_boxes(spec, raw, split[p], p) for p in ("train", "val", "test")}
+    items = {p: weights_standin.source_boxes(spec, raw, split[p], p) for p in ("train", "val", "test")}
     inputs = files_digest(p for rows in items.values() for _, image, xml in rows for p in (image, xml))
     run = work_dir(work, f"detector-{spec.name}", config_digest({"recipe": recipe, "seed": seed}, inputs))
     cfg = yd.DetectConfig(epochs=recipe["epochs"], imgsz=recipe["imgsz"], batch=recipe["batch"],
@@ -111,7 +111,7 @@ def _detector_standin(spec, raw, split, out, recipe, seed, work, log) -> dict:
     device = "0" if torch.cuda.is_available() else "cpu"
     best = yd.train(data_yaml, run, cfg, device, False, log=log)
     scores = yd.evaluate(best, data_yaml, run, cfg, device, spec.classes)
-    atomic_write_bytes(out / DETECTOR_FILE, standin.canonical_yolo_checkpoint(best))
+    atomic_write_bytes(out / DETECTOR_FILE, weights_standin.canonical_yolo_checkpoint(best))
     return {"source": "synthetic", "kind": "stand-in YOLO11n trained on source images", "file": DETECTOR_FILE,
             "trained_on": f"m3fd train split, visible + infrared ({len(items['train'])} images)",
             "sha256": file_digest(out / DETECTOR_FILE), "test_sources_mAP50": round_floats(scores)["mAP50"]}

@@ -1,4 +1,4 @@
-"""The shared fuse loop (pipeline.train.fuse.fuse_files): images on parallel worker threads,
+"""The shared fuse loop (pipeline.fuse.images.fuse_files): images on parallel worker threads,
 the same bytes whatever the number of workers or the shell's thread count, atomic on failure."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from pipeline.atomic import atomic_dir
-from pipeline.train import fuse as F
+from pipeline.fuse import images as F
 
 REPO = Path(__file__).resolve().parents[2]
 
