@@ -48,7 +48,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from pipeline.data.io import read_infrared, read_visible, write_png
     from pipeline.data.registry import get_dataset
-    from pipeline.fusion_rules import rule_fuser
+    from pipeline.rules.registry import rule_fuser
     from pipeline.fuse.images import fuse_files, image_workers, model_fuser, split_pairs
 
     split = json.loads((ROOT / "data" / "splits" / f"{args.dataset}.json").read_text())

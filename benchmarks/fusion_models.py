@@ -47,7 +47,7 @@ def images_per_second(model: torch.nn.Module, channels: int, crop: int, iters: i
 def main(iters: int, channels: str, profiles: str) -> None:
     from pipeline.models.complexity import count_parameters
     from pipeline.models.registry import FUSION_MODELS, create_fusion_model
-    from stages._params import get, load_params
+    from pipeline.params import get, load_params
 
     params = load_params()
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,7 +1,8 @@
 """Name lists written once: a plugin package's modules declare themselves, read without importing them.
 
-A plugin module (a weighting in pipeline/weighting/, a fusion model in pipeline/models/) assigns a
-literal `PLUGIN = {"order": <int>, "class": "<its class>", ...}`; its name is its file name. This
+A plugin module (a weighting in pipeline/weighting/, a fusion model in pipeline/models/, a rule in
+pipeline/rules/) assigns a literal `PLUGIN = {"order": <int>, "class": "<its class>", ...}` (a rule:
+`"function"`); its name is its file name. This
 module reads those literals with `ast` (no torch), so params validation lists every valid name, and
 the registries import only the plugin a stage uses. Adding a plugin is adding one file: no list to
 edit, so no existing stage's code changes (pipeline.dag.build adds each unit's own plugin files to
@@ -31,11 +32,13 @@ def names(package: str) -> tuple[str, ...]:
 
 
 def load(package: str, name: str, kind: str):
-    """The class plugin `name` of `package` declares; an unknown name is a KeyError listing the valid ones."""
+    """The class (or, for a rule, the function) plugin `name` of `package` declares; an unknown name is a
+    KeyError listing the valid ones."""
     plugins = declared(package)
     if name not in plugins:
         raise KeyError(f"unknown {kind} {name!r}; valid names: {', '.join(plugins)}")
-    return getattr(importlib.import_module(f"{package}.{name}"), plugins[name]["class"])
+    entry = plugins[name].get("class") or plugins[name]["function"]
+    return getattr(importlib.import_module(f"{package}.{name}"), entry)
 
 
 def module(package: str, name: str) -> str:

@@ -39,8 +39,8 @@ def main(method, fused, raw, split_file, init_dir, conditions_file, out, predict
     from pathlib import Path
 
     from pipeline.seeds import split_seeded
-    from stages._params import get, load_params, profile_section
-    from stages._runtime import gpus as checked_gpus, pin_threads
+    from pipeline.params import get, load_params, profile_section
+    from pipeline.runtime import gpus as checked_gpus, pin_threads
 
     params = load_params()
     threads = pin_threads(params)

@@ -23,7 +23,7 @@ def main(out: str) -> None:
 
     from pipeline.atomic import atomic_write_json
     from pipeline.models.complexity import CUDA_MEMORY_MEASURE, MEMORY_MEASURE, efficiency_table
-    from stages._params import get, load_params
+    from pipeline.params import get, load_params
 
     params = load_params()
     device = "cuda" if torch.cuda.is_available() else "cpu"

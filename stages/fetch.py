@@ -26,9 +26,9 @@ PARAMS = ["profile", "seed", "data.source", "data.local.{dataset}", "data.allow_
               help="cache of downloaded archives (not a DVC output: partial downloads resume)")
 @click.option("--base-url", envvar="SSVIF_DOWNLOAD_BASE", default=None, help="mirror serving <URL>/<archive name>")
 def main(dataset: str, out: str, conditions_out: str, downloads: str, base_url: str | None) -> None:
-    from stages._params import get, load_params, profile_section
+    from pipeline.params import get, load_params, profile_section
 
-    from stages._runtime import pin_threads
+    from pipeline.runtime import pin_threads
 
     params = load_params()
     pin_threads(params)

@@ -26,7 +26,7 @@ def inputs(params: dict) -> list[str]:
 @click.option("--reports", type=click.Path(path_type=Path), required=True, help="reports/ (runs, figures)")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="folder of the figures")
 def main(data, reports, out):
-    from stages._params import load_params
+    from pipeline.params import load_params
 
     params = load_params()
     from pipeline.atomic import atomic_dir

@@ -51,8 +51,8 @@ def _fuse_dataset(model, channels, dataset: str, raw: Path, split: Path, out: Pa
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def main(run_name, dataset, model_path, raw, split, out) -> None:
 
-    from stages._params import get, load_params
-    from stages._runtime import pin_threads
+    from pipeline.params import get, load_params
+    from pipeline.runtime import pin_threads
 
     params = load_params()
     threads = pin_threads(params)

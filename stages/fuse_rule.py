@@ -13,7 +13,7 @@ import json
 import click
 
 from pipeline.data.registry import DATASETS
-from pipeline.fusion_rule_names import RULE_NAMES
+from pipeline.rules.names import RULE_NAMES
 
 # A rule has no numbers: it depends on params.yaml only through its name, given on the command line.
 PARAMS: list[str] = ["{profile}.threads"]
@@ -26,13 +26,13 @@ PARAMS: list[str] = ["{profile}.threads"]
 @click.option("--split", "split_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(), help="data/fused/<rule>/<dataset>")
 def main(rule: str, dataset: str, raw: str, split_file: str, out: str) -> None:
-    from stages._params import load_params
-    from stages._runtime import pin_threads
+    from pipeline.params import load_params
+    from pipeline.runtime import pin_threads
 
     threads = pin_threads(load_params())
     from pipeline.atomic import atomic_dir
     from pipeline.data.registry import get_dataset
-    from pipeline.fusion_rules import rule_fuser
+    from pipeline.rules.registry import rule_fuser
     from pipeline.fuse.images import fuse_files, image_workers, split_pairs
 
     split = json.loads(open(split_file).read())

@@ -16,7 +16,7 @@ import click
 
 from pipeline import layout
 
-from stages._params import RUN_DATASETS
+from pipeline.params import RUN_DATASETS
 
 # The metric definitions are fixed by the reference, not tuned: only the thread count.
 PARAMS: list[str] = ["{profile}.threads"]
@@ -31,8 +31,8 @@ PARAMS: list[str] = ["{profile}.threads"]
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="mean JSON")
 @click.option("--per-image", required=True, type=click.Path(dir_okay=False), help="per-image CSV")
 def main(method, dataset, raw, split_file, fused, out, per_image) -> None:
-    from stages._params import load_params
-    from stages._runtime import pin_threads
+    from pipeline.params import load_params
+    from pipeline.runtime import pin_threads
 
     threads = pin_threads(load_params())
     from pipeline.atomic import atomic_write_json, atomic_write_text

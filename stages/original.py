@@ -32,7 +32,7 @@ def main(arch: str, out: Path, downloads: Path, base_url: str | None) -> None:
     from pipeline.atomic import atomic_dir
     from pipeline.originals.convert import ConversionError, write_model_file
     from pipeline.originals.official import fetch_original, release, validate_source
-    from stages._params import ParamsError, get, load_params, profile_section
+    from pipeline.params import ParamsError, get, load_params, profile_section
 
     params = load_params()
     cfg = profile_section(params, "originals")

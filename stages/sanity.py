@@ -45,7 +45,7 @@ def main(metrics, out, json_out):
     from pipeline.atomic import atomic_write_json, atomic_write_text
     from pipeline.report.sanity import (condition_breakdown, describe, evaluate_expectations, render_markdown,
                                          sanity_json)
-    from stages._params import get, load_params
+    from pipeline.params import get, load_params
 
     params = load_params()
     source, read = get(params, "data.source"), _reader(metrics)

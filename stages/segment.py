@@ -22,7 +22,7 @@ import click
 
 from pipeline import layout
 
-from stages._params import RUN_DATASETS
+from pipeline.params import RUN_DATASETS
 
 PARAMS: list[str] = ["profile", "seed", "{profile}.threads", "{profile}.gpus", "{profile}.segment"]
 N_PREDICTIONS = 4  # test images rendered for the qualitative figure (the first stems, sorted)
@@ -49,8 +49,8 @@ def main(method, dataset, fused, raw, split_file, init_dir, conditions_file, out
     from pathlib import Path
 
     from pipeline.seeds import split_seeded
-    from stages._params import get, load_params, profile_section
-    from stages._runtime import pin_threads, processes
+    from pipeline.params import get, load_params, profile_section
+    from pipeline.runtime import pin_threads, processes
 
     params = load_params()
     threads = pin_threads(params)

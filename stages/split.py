@@ -19,7 +19,7 @@ PARAMS = ["seed", "split"]
 @click.option("--raw", required=True, type=click.Path(), help="data/raw/<dataset>")
 @click.option("--out", required=True, type=click.Path(), help="data/splits/<dataset>.json")
 def main(dataset: str, raw: str, out: str) -> None:
-    from stages._params import get, load_params
+    from pipeline.params import get, load_params
 
     params = load_params()
     from pipeline.atomic import atomic_write_json

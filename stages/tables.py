@@ -53,7 +53,7 @@ def inputs(params: dict, metrics: str = layout.METRICS, runs: str = layout.RUN_R
 @click.option("--figures", type=click.Path(path_type=Path), default=Path(layout.PAPER_FIGURES),
               show_default=True, help="where the figures stage writes (only linked from the README)")
 def main(metrics, runs, out, headline, gradient, readme, figures):
-    from stages._params import get, load_params, params_path, project_root
+    from pipeline.params import get, load_params, params_path, project_root
 
     params = load_params()
     from pipeline.atomic import atomic_write_json, atomic_write_text

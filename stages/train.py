@@ -30,7 +30,7 @@ def params_for(run_name: str, run: dict) -> list[str]:
 def settings(params: dict, run_name: str, seed: int | None = None):
     """RunSettings of `run_name` from params (also used by tests and benchmarks); `seed` defaults to params `seed`."""
     from pipeline.train.run import RunSettings
-    from stages._params import get, profile_section, run_weighting
+    from pipeline.params import get, profile_section, run_weighting
 
     run = get(params, f"runs.{run_name}")
     seed = int(params["seed"] if seed is None else seed)
@@ -51,8 +51,8 @@ def settings(params: dict, run_name: str, seed: int | None = None):
 @click.option("--history", type=click.Path(path_type=Path), required=True)
 @click.option("--work", type=click.Path(path_type=Path), default=Path(layout.work_dir("train")), show_default=True)
 def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
-    from stages._params import load_params
-    from stages._runtime import pin_threads, processes
+    from pipeline.params import load_params
+    from pipeline.runtime import pin_threads, processes
 
     params = load_params()
     threads = pin_threads(params)

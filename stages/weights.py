@@ -40,8 +40,8 @@ def params_for(name: str, item: dict) -> list[str]:
 @click.option("--downloads", type=click.Path(path_type=Path), default=Path(layout.DOWNLOADS), show_default=True)
 @click.option("--base-url", envvar="SSVIF_WEIGHTS_BASE", default=None, help="mirror serving <URL>/<file name>")
 def main(target, dataset, raw, split_file, out, work, downloads, base_url):
-    from stages._params import ParamsError, load_params, profile_section
-    from stages._runtime import pin_threads
+    from pipeline.params import ParamsError, load_params, profile_section
+    from pipeline.runtime import pin_threads
 
     params = load_params()
     threads = pin_threads(params)

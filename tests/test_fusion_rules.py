@@ -5,7 +5,7 @@ import pytest
 import torch
 from kornia.color import rgb_to_ycbcr
 
-from pipeline.fusion_rules import FUSION_RULES, get_rule, to_uint8
+from pipeline.rules.registry import FUSION_RULES, get_rule, to_uint8
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ RULES = [
     ("pipeline/layout.py", ("pipeline.",)),  # the path patterns import nothing from the project
     ("pipeline/losses/*.py", ("pipeline.distributed", "pipeline.train")),  # Eq. 3-6 are pure functions
     ("pipeline/fuse/*.py", ("pipeline.train",)),
-    ("pipeline/fusion_rules.py", ("pipeline.train",)),
+    ("pipeline/rules/registry.py", ("pipeline.train",)),
     ("pipeline/models/*.py", ("pipeline.train", "pipeline.fuse", "pipeline.report", "pipeline.downstream")),
     ("pipeline/metrics/*.py", ("pipeline.report", "pipeline.train", "pipeline.downstream")),
     ("pipeline/data/*.py", ("pipeline.report", "pipeline.train", "pipeline.downstream", "pipeline.metrics")),

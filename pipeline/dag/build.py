@@ -30,6 +30,7 @@ from pipeline.dag.imports import code_deps
 from pipeline.models.names import FUSION_MODEL_NAMES
 from pipeline.models.names import PACKAGE as MODEL_PACKAGE
 from pipeline.plugins import module as plugin_module
+from pipeline.rules.names import PACKAGE as RULE_PACKAGE
 from pipeline.weighting.names import PACKAGE as WEIGHTING_PACKAGE
 from pipeline.dag.units import RUNNER
 
@@ -89,22 +90,27 @@ def _padded_params(module: str, runs: dict) -> tuple[dict, list[str]]:
     return fields, template
 
 
-def _plugin_code(group: str, run: dict, params: dict) -> dict:
-    """Item fields c0.. holding the code of the plugins a run's unit imports by name (its fusion model,
-    and for `train` its weighting): the registries import them dynamically, so the import scan of the
-    stage misses them, and no other unit depends on them (adding a plugin changes no existing stage)."""
-    from stages._params import run_weighting
+def _plugin_code(group: str, modules: list[str]) -> dict:
+    """Item fields c0.. holding the code of the plugins a unit imports by name (its fusion model and
+    weighting, or its rule): the registries import them dynamically, so the import scan of the stage
+    misses them, and no other unit depends on them (adding a plugin changes no existing stage)."""
+    files = sorted({f for m in modules for f in code_deps(ROOT, m)} - set(_code(group)))
+    if not files or len(files) > CODE_SLOTS:
+        raise ValueError(f"{group}: {len(files)} plugin code files for {modules}; each unit needs 1..{CODE_SLOTS} "
+                         "(raise CODE_SLOTS in pipeline/dag/build.py)")
+    files += [files[0]] * (CODE_SLOTS - len(files))
+    return {f"c{i}": f for i, f in enumerate(files)}
+
+
+def _run_plugins(group: str, run: dict, params: dict) -> dict:
+    """A run's unit: its fusion model, and for `train` its weighting (pipeline.params.run_weighting)."""
+    from pipeline.params import run_weighting
 
     modules = [plugin_module(MODEL_PACKAGE, run["model"])]
     weighting = run_weighting({**params, "runs": {"_": run}}, "_") if group == "train" else None
     if weighting:
         modules.append(plugin_module(WEIGHTING_PACKAGE, weighting))
-    static = set(_code(group))
-    files = sorted({f for m in modules for f in code_deps(ROOT, m)} - static)
-    if len(files) > CODE_SLOTS:
-        raise ValueError(f"{group}: {len(files)} plugin code files; raise CODE_SLOTS in pipeline/dag/build.py")
-    files += [files[0]] * (CODE_SLOTS - len(files))
-    return {f"c{i}": f for i, f in enumerate(files)}
+    return _plugin_code(group, modules)
 
 
 CODE_TEMPLATE = [f"${{item.c{i}}}" for i in range(CODE_SLOTS)]
@@ -151,7 +157,7 @@ def build(params: dict) -> dict:
     train_fields, train_params = _padded_params("train", trained)
     stages["train"] = {
         "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name],
-                           **_plugin_code("train", run, params)} for name, run in trained.items()},
+                           **_run_plugins("train", run, params)} for name, run in trained.items()},
         "do": {
             "cmd": (f"python -m stages.train --run {K} --raw {L.raw_dir(D)} "
                     f"--split {L.split_file(D)} --out {L.run_dir(K)} "
@@ -164,7 +170,7 @@ def build(params: dict) -> dict:
     fuse_fields, fuse_params = _padded_params("fuse", runs)
     fuse_items = {}
     for name, run in runs.items():
-        code = _plugin_code("fuse", run, params)
+        code = _run_plugins("fuse", run, params)
         # The released model (original@<model>) when the Original rows use it, else the run's own.
         source = L.original_dir(run["model"]) if name not in trained else L.run_dir(name)
         code.update(model_dir=source, model_file=f"{source}/{L.RUN_MODEL}")
@@ -195,12 +201,13 @@ def build(params: dict) -> dict:
             },
         }
     stages["fuse_rule"] = {
-        "foreach": {f"{r}-{d}": {"rule": r, "dataset": d} for r in methods.rules for d in DATASETS},
+        "foreach": {f"{r}-{d}": {"rule": r, "dataset": d, **_plugin_code("fuse_rule", [plugin_module(RULE_PACKAGE, r)])}
+                    for r in methods.rules for d in DATASETS},
         "do": {
             "cmd": (f"python -m stages.fuse_rule --rule {RULE} --dataset {D} "
                     f"--raw {L.raw_dir(D)} --split {L.split_file(D)} "
                     f"--out {L.fused_dir(RULE, D)}"),
-            "deps": _code("fuse_rule") + [L.raw_dir(D), L.split_file(D)],
+            "deps": _code("fuse_rule") + CODE_TEMPLATE + [L.raw_dir(D), L.split_file(D)],
             "params": _static_params("fuse_rule"),
             "outs": [L.fused_dir(RULE, D)],
         },

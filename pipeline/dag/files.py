@@ -77,7 +77,7 @@ def _stray(root: Path, texts: dict[str, str]) -> list[Path]:
 @click.option("--check", is_flag=True, help="Exit 1 if a dvc.yaml differs from what params.yaml generates.")
 def main(check: bool) -> None:
     """Write dvc.yaml and dag/<group>/dvc.yaml from params.yaml."""
-    from stages._params import load_params
+    from pipeline.params import load_params
 
     texts = render(load_params(ROOT / "params.yaml"))
     if check:

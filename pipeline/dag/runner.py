@@ -214,11 +214,35 @@ def restore(session: Session, unit: U.Unit) -> bool:
 
 # --- scheduling --------------------------------------------------------------------------------
 
+def dvc_order(root: Path) -> list[str]:
+    """Stage names in the order a whole-pipeline `dvc repro` runs them (DVC's own plan: a depth-first
+    post-order from the root dvc.yaml's stages), so the background works on what DVC needs next."""
+    from dvc.repo import Repo
+    from dvc.repo.reproduce import collect_stages, get_active_graph, plan_repro
+
+    with Repo(str(root)) as repo:
+        steps = plan_repro(get_active_graph(repo.index.graph), collect_stages(repo, ["dvc.yaml"]))
+        return [stage.addressing.rpartition(":")[2] for stage in steps]
+
+
+def _order(session: Session) -> dict[str, int]:
+    """DVC's order, computed once per session (a few seconds) and kept in the session folder."""
+    path = session.dir / "order.json"
+    if not path.exists():
+        atomic_write_text(path, json.dumps(dvc_order(session.root)))
+    return {name: i for i, name in enumerate(json.loads(path.read_text()))}
+
+
 def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[str]:
-    """Units, in DAG-file order, whose upstream units this session finished and that nobody has started."""
-    return [name for name, unit in units.items()
-            if name != current and not session.done(name) and session.started(name) is None
-            and all(session.done(up) for up in unit.upstream)]
+    """Units, in DVC's order, whose upstream units this session finished and that nobody has started.
+
+    "Finished" means DVC has recorded it: a background unit's outputs are only final once its own
+    stage has run, because DVC deletes a stage's outputs just before running it."""
+    order = _order(session)
+    names = [name for name, unit in units.items()
+             if name != current and not session.done(name) and session.started(name) is None
+             and all(session.done(up) for up in unit.upstream)]
+    return sorted(names, key=lambda name: order.get(name, len(order)))
 
 
 def launch(units: dict[str, U.Unit], session: Session, current: str, slots: int) -> None:

@@ -1,4 +1,4 @@
-"""Fusing whole images with a trained model (or a rule: `pipeline.fusion_rules.rule_fuser`), 8-bit RGB PNG out.
+"""Fusing whole images with a trained model (or a rule: `pipeline.rules.registry.rule_fuser`), 8-bit RGB PNG out.
 
 `fuse_files` is the one loop both fuse stages (and `ssvif fuse`) run: read a pair, fuse it,
 encode and write its PNG. Images are independent, so they run on worker threads, one image

@@ -34,7 +34,7 @@ class RunSettings:
     segformer: dict = field(default_factory=dict)  # <profile>.segformer (ssvif)
     loss: dict = field(default_factory=dict)  # loss.* (ssvif)
     weightings: dict = field(default_factory=dict)  # weightings.* (ssvif)
-    weighting: str | None = None  # stages._params.run_weighting
+    weighting: str | None = None  # pipeline.params.run_weighting
 
     @property
     def framework(self) -> str:

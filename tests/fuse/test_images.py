@@ -70,7 +70,7 @@ def test_workers_do_not_change_the_bytes(model, pairs, tmp_path):
 
 
 def test_rules_run_the_same_loop(pairs, tmp_path):
-    from pipeline.fusion_rules import get_rule, rule_fuser, to_uint8
+    from pipeline.rules.registry import get_rule, rule_fuser, to_uint8
 
     for name in ("max", "visible"):
         rule = get_rule(name)

@@ -31,7 +31,7 @@ def test_random_transform_moves_all_images_alike():
 
 
 def test_every_fusion_model_has_an_original_framework():
-    from stages._params import FUSION_MODEL_NAMES
+    from pipeline.params import FUSION_MODEL_NAMES
 
     assert set(ORIGINAL_FRAMEWORKS) == set(FUSION_MODEL_NAMES)
     assert all(f.note and f.lr > 0 for f in ORIGINAL_FRAMEWORKS.values())

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from pipeline.dag import build as dag_build
 from pipeline.models.model_file import load_fusion_checkpoint
 from pipeline.originals.sources import RELEASES
-from stages import _params
+from pipeline import params as _params
 from stages import original as stage
 from tests.data.test_official import _Handler, server  # noqa: F401 (the loopback HTTP server fixture)
 from tests.downstream.test_weights import local_only  # noqa: F401 (fails on any non-loopback connection)

@@ -17,8 +17,8 @@ def test_report_takes_the_metric_names_from_the_registry_list():
 
 
 def test_torch_free_lists_are_the_registries():
-    from pipeline.fusion_rule_names import RULE_NAMES
-    from pipeline.fusion_rules import FUSION_RULES
+    from pipeline.rules.names import RULE_NAMES
+    from pipeline.rules.registry import FUSION_RULES
     from pipeline.models.names import FUSION_MODEL_NAMES
     from pipeline.models.registry import FUSION_MODELS
     from pipeline.weighting.names import WEIGHTING_NAMES

@@ -8,9 +8,9 @@ import click
 import pytest
 
 from pipeline.data.registry import DATASETS
-from pipeline.fusion_rule_names import RULE_NAMES
+from pipeline.rules.names import RULE_NAMES
 from pipeline.dag import files as dag
-from stages import _params
+from pipeline import params as _params
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("fetch", "split", "train", "fuse", "fuse_rule", "weights", "fusion_metrics", "segment", "detect")

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from pipeline.dag import files as dag
-from stages import _params
+from pipeline import params as _params
 
 ROOT = Path(__file__).resolve().parents[2]
 

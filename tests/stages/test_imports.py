@@ -33,7 +33,7 @@ def test_transitive_imports_inside_functions_and_relative(tmp_path):
 def test_real_dag_entry_point_reaches_the_dag_package_through_a_function_import():
     root = Path(__file__).resolve().parents[2]
     deps = code_deps(root, "stages.dag")
-    assert "stages/_params.py" in deps and "pipeline/dag/imports.py" in deps and "pipeline/dag/build.py" in deps
+    assert "pipeline/params.py" in deps and "pipeline/dag/imports.py" in deps and "pipeline/dag/build.py" in deps
 
 
 def test_no_stage_depends_on_the_runner_that_only_schedules_it():

@@ -11,7 +11,7 @@ import yaml
 from pipeline.dag import build as dag_build
 from pipeline.dag import files as dag
 from pipeline.dag.units import load
-from stages import _params
+from pipeline import params as _params
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = {"tables", "figures", "sanity"}  # they read every scored output: they change with the run list

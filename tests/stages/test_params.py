@@ -9,7 +9,7 @@ import yaml
 
 from pipeline.data.registry import DATASETS
 from pipeline.weighting.names import WEIGHTING_NAMES
-from stages import _params
+from pipeline import params as _params
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,7 +95,7 @@ def _frameworks():
 
 
 def _rules():
-    from pipeline.fusion_rules import FUSION_RULES
+    from pipeline.rules.registry import FUSION_RULES
     return list(FUSION_RULES)
 
 
@@ -146,7 +146,7 @@ def test_validation_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, yaml; from stages import _params; "
+    code = ("import sys, yaml; from pipeline import params as _params; "
             "_params.validate(yaml.safe_load(open('params.yaml'))); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -154,7 +154,7 @@ def test_validation_does_not_import_torch():
 
 def test_queued_experiment_reads_its_own_params(tmp_path, monkeypatch):
     # DVC 3.67 gives a queued experiment's stages the parent workspace as DVC_ROOT.
-    from stages._params import params_path
+    from pipeline.params import params_path
 
     workspace = tmp_path / "repo"
     experiment = workspace / ".dvc" / "tmp" / "exps" / "tmp123"

@@ -9,7 +9,7 @@ import pytest
 from pipeline import seeds
 from pipeline.dag.units import RUNNER
 from pipeline.dag import files as dag
-from stages import _params
+from pipeline import params as _params
 from stages import tables as tables_stage
 
 ROOT = Path(__file__).resolve().parents[2]

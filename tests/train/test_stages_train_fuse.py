@@ -93,7 +93,7 @@ def test_train_never_resumes_across_thread_counts(project, tmp_path, monkeypatch
 
 def test_params_for_names_what_each_framework_reads():
     from stages import fuse, train
-    from stages._params import load_params
+    from pipeline.params import load_params
 
     params = load_params(ROOT / "params.yaml")
     for name, run in params["runs"].items():

@@ -11,7 +11,7 @@ PARAMS = dict(fixed_w=0.1, gdwa_temperature=2.0, dwa_temperature=2.0, segmif_tem
 
 
 def test_registry_names_equal_the_params_choices():
-    from stages._params import WEIGHTINGS as NAMES
+    from pipeline.params import WEIGHTINGS as NAMES
 
     assert tuple(WEIGHTINGS) == NAMES
 

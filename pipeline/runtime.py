@@ -15,7 +15,7 @@ _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 def pin_threads(params: dict) -> int:
     """Set torch's, OpenMP's, BLAS's and OpenCV's thread counts to `<profile>.threads`; return it."""
-    from stages._params import ParamsError, profile_section
+    from pipeline.params import ParamsError, profile_section
 
     threads = profile_section(params, "threads")
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
@@ -33,7 +33,7 @@ def pin_threads(params: dict) -> int:
 def gpus(params: dict) -> int:
     """`<profile>.gpus`, checked (a whole number >= 1, no more than the visible GPUs)."""
     from pipeline import distributed as dist
-    from stages._params import ParamsError, profile_section
+    from pipeline.params import ParamsError, profile_section
 
     try:
         return dist.check_gpus(profile_section(params, "gpus"), params["profile"])

@@ -5,7 +5,7 @@ A stage calls :func:`load_params` when it starts: an unknown value (for example
 valid values, before any work is done. The valid names come from the library's
 registries: datasets from ``pipeline.data.registry`` (no torch), weightings, fusion models,
 frameworks and rules from the torch-free name lists each registry checks itself against
-(``pipeline.weighting.names``, ``pipeline.models.names``, ``pipeline.fusion_rule_names``), so a
+(``pipeline.weighting.names``, ``pipeline.models.names``, ``pipeline.rules.names``), so a
 stage validates params.yaml without importing torch. ``tests/stages/test_params.py`` checks
 every registry name is accepted and an unknown one rejected.
 """
@@ -19,7 +19,7 @@ import click
 import yaml
 
 from pipeline.data.registry import DATASETS
-from pipeline.fusion_rule_names import RULE_NAMES as RULES
+from pipeline.rules.names import RULE_NAMES as RULES
 from pipeline.models.names import FRAMEWORKS, FUSION_MODEL_NAMES
 from pipeline.weighting.names import WEIGHTING_NAMES as WEIGHTINGS
 
