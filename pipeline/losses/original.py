@@ -99,6 +99,22 @@ ORIGINAL_FRAMEWORKS: dict[str, OriginalFramework] = {
 }
 
 
+EMMA_LEARNED_SENSING_NOTE = (
+    "EMMA loss with learned pseudo-sensing (train_Fusion.py): l(A_v(F), I_vis) + l(A_i(F), I_ir) + 0.1 "
+    "l(T(F), U(A_i(T(F)), A_v(T(F)))), l = L1 + L1 of normalised Sobel gradients, T = 3 shifts, 3 rotations, "
+    "3 flips; A_i, A_v frozen UNet5s trained by sensing@<dataset> on the max rule's fused images (upstream: "
+    "DIDFuse/AUIF results); Adam 1e-4 without the x0.5/20-epoch decay.")
+
+
+def emma_learned_framework(a_i, a_v) -> OriginalFramework:
+    """EMMA's framework with its pseudo-sensing networks A_i, A_v (frozen: the caller's eval-mode nets)."""
+    from pipeline.losses.emma import emma_sensing_loss, sensed
+
+    sense_i, sense_v = sensed(a_i), sensed(a_v)
+    return OriginalFramework(lambda model, f, i, v: emma_sensing_loss(model, f, i, v, sense_i, sense_v),
+                             ORIGINAL_FRAMEWORKS["emma"].lr, EMMA_LEARNED_SENSING_NOTE)
+
+
 def original_framework(model_name: str) -> OriginalFramework:
     if model_name not in ORIGINAL_FRAMEWORKS:
         raise KeyError(f"no original framework for {model_name!r}; valid names: {', '.join(ORIGINAL_FRAMEWORKS)}")

@@ -48,7 +48,19 @@ class Strategy:
 
 
 class OriginalStrategy(Strategy):
-    """Fusion model F trained with its original framework's loss (one stage, no segmentation branches)."""
+    """Fusion model F trained with its original framework's loss (one stage, no segmentation branches).
+
+    frozen: networks the loss uses but never trains (EMMA's A_i, A_v): moved with F, not optimised or saved.
+    """
+
+    def __init__(self, fusion: nn.Module, loss_fn: LossFn, frozen: tuple[nn.Module, ...] = ()):
+        super().__init__(fusion, loss_fn)
+        self.frozen = tuple(frozen)
+
+    def to(self, device: torch.device) -> "Strategy":
+        for module in self.frozen:
+            module.to(device)
+        return super().to(device)
 
     def check(self, config: TrainConfig) -> None:
         if config.csc:
