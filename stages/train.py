@@ -42,7 +42,9 @@ def settings(params: dict, run_name: str, seed: int | None = None):
     if run["framework"] == "original":
         # only EMMA's framework has sensing networks; a params.yaml without the block keeps the ideal sensors
         sensing = params[params["profile"]].get("sensing", {}) if run["model"] == "emma" else {}
-        return RunSettings(train=profile_section(params, "original"), sensing=dict(sensing), **common)
+        schedule = params[params["profile"]].get("original_schedule", {})  # absent: off, as before the block
+        return RunSettings(train=profile_section(params, "original"), sensing=dict(sensing), schedule=dict(schedule),
+                           **common)
     return RunSettings(train=profile_section(params, "train"), segformer=profile_section(params, "segformer"),
                        loss=get(params, "loss"), weightings=get(params, "weightings"),
                        weighting=run_weighting(params, run_name), **common)

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
-from pipeline.losses.original import EMMA_LEARNED_SENSING_NOTE, emma_learned_framework, original_framework
+from pipeline.losses.original import (EMMA_LEARNED_SENSING_NOTE, emma_learned_framework, original_framework,
+                                      retrain_note)
 from pipeline.train.config import TrainConfig
 from pipeline.train.schedule import STAGE_SCHEDULE_NOTE
 from pipeline.train.selection import BestValidation, LastEpoch
@@ -36,6 +37,7 @@ class RunSettings:
     weightings: dict = field(default_factory=dict)  # weightings.* (ssvif)
     weighting: str | None = None  # stages._params.run_weighting
     sensing: dict = field(default_factory=dict)  # <profile>.sensing (+ the folder's digests) of original EMMA runs
+    schedule: dict = field(default_factory=dict)  # <profile>.original_schedule (original runs)
 
     @property
     def framework(self) -> str:
@@ -46,9 +48,20 @@ class RunSettings:
         """An original EMMA run with its learned pseudo-sensing networks (else the ideal sensors)."""
         return self.framework == "original" and self.run["model"] == "emma" and self.sensing.get("variant") == "learned"
 
+    @property
+    def applied_schedule(self) -> dict:
+        """The parts of <profile>.original_schedule this original uses ({} when none: the run is as before)."""
+        from pipeline.train.original_schedule import EMA_MODELS, check_schedule
+
+        if self.framework != "original":
+            return {}
+        on = check_schedule(self.schedule)
+        on["ema"] = on["ema"] and self.run["model"] in EMA_MODELS
+        return on if any(on.values()) else {}
+
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
-        rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k not in ("name", "sensing")}}
+        rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k not in ("name", "sensing", "schedule")}}
         # gradient_stats true is what every run did before it was a param: their records stay as they were
         if rec["train"].get("gradient_stats") is True:
             rec["train"] = {k: v for k, v in rec["train"].items() if k != "gradient_stats"}
@@ -58,6 +71,9 @@ class RunSettings:
             rec["model_selection"] = LastEpoch.note
             if self.learned_sensing:  # the ideal variant's record stays the one every run wrote before
                 rec["original_variant"], rec["sensing"] = EMMA_LEARNED_SENSING_NOTE, self.sensing
+            if self.applied_schedule:  # off: the record every run wrote before
+                rec["original_variant"] = retrain_note(self.run["model"], self.learned_sensing)
+                rec["original_schedule"] = self.applied_schedule
             for key in ("segformer", "loss", "weightings", "weighting"):
                 rec.pop(key)
         else:
@@ -101,6 +117,23 @@ def fusion_model_for_training(name: str, channels: int, widths: dict, train: dic
     return model
 
 
+def original_strategy(s: RunSettings, model, sensing: tuple | None) -> OriginalStrategy:
+    """The original's loss (EMMA: with A_i, A_v when learned), lr schedule and EMA as params ask."""
+    from functools import partial
+
+    from pipeline.train.original_schedule import WeightEMA, lr_factor
+
+    loss, frozen = original_framework(s.run["model"]).loss, ()
+    if s.learned_sensing:
+        if sensing is None:
+            raise ValueError(f"run {s.name}: sensing.variant is learned, but no A_i, A_v were given")
+        loss, frozen = emma_learned_framework(*sensing).loss, sensing
+    on = s.applied_schedule
+    return OriginalStrategy(model, loss, frozen=frozen,
+                            lr_factor=partial(lr_factor, s.run["model"]) if on.get("lr_schedule") else None,
+                            ema=WeightEMA(model) if on.get("ema") else None)
+
+
 def build_trainer(s: RunSettings, device=None, log=None, sensing: tuple | None = None) -> Trainer:
     """Networks seeded by the run's seed, the run's loss and (SSVIF + CSC) head, SegFormer, weighting.
 
@@ -108,13 +141,8 @@ def build_trainer(s: RunSettings, device=None, log=None, sensing: tuple | None =
     config = train_config(s)
     torch.manual_seed(config.seed)
     model = fusion_model_for_training(s.run["model"], config.channels, s.widths, s.train)
-    if s.learned_sensing:
-        if sensing is None:
-            raise ValueError(f"run {s.name}: sensing.variant is learned, but no A_i, A_v were given")
-        return Trainer(config, OriginalStrategy(model, emma_learned_framework(*sensing).loss, frozen=sensing),
-                       device=device, log=log)
     if s.framework == "original":
-        return Trainer(config, OriginalStrategy(model, original_framework(s.run["model"]).loss), device=device, log=log)
+        return Trainer(config, original_strategy(s, model, sensing), device=device, log=log)
     weights = FusionLossWeights(float(s.loss["lambda_int"]), float(s.loss["lambda_grad"]), float(s.loss["lambda_ssim"]),
                                 float(s.run["lambda_color"]))
 
