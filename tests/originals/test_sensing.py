@@ -117,3 +117,9 @@ def test_ideal_variant_trains_nothing_and_keeps_the_run_record(tmp_path, monkeyp
     del params["quick"]["sensing"]  # params.yaml before the block existed
     before = settings(params, "original-emma-fmb")
     assert not ideal.learned_sensing and ideal.record() == before.record() and ideal.digest() == before.digest()
+
+
+def test_paper_profile_trains_the_sensing_nets_as_emma_and_quick_parses():
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert sn.SensingConfig.from_params(params["paper"]["sensing"]) == sn.SensingConfig()  # train_AiAv.py's numbers
+    assert sn.SensingConfig.from_params(params["quick"]["sensing"]).variant == "learned"
