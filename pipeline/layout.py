@@ -53,6 +53,11 @@ def run_model(run: str) -> str:
     return f"{run_dir(run)}/{RUN_MODEL}"
 
 
+def sensing_dir(dataset: str) -> str:
+    """sensing@<dataset>'s folder: EMMA's pseudo-sensing networks A_i, A_v (Ai.pth, Av.pth, sensing.json)."""
+    return f"{DATA}/sensing/{dataset}"
+
+
 def original_dir(model: str) -> str:
     """original@<model>'s folder: the authors' released model, converted (``RUN_MODEL``, provenance.json)."""
     return f"{DATA}/originals/{model}"
@@ -167,7 +172,7 @@ FIGURE_FILES = {
 # The dvc.yaml of each stage group (stages.dag): the compute groups have one each under DAG_DIR, so
 # that the dvc.lock DVC rewrites after every stage stays small; the others stay in the root dvc.yaml.
 DAG_DIR = "dag"
-SUB_DAGS = {"train": "train", "original": "train", "fuse": "fuse", "fuse_rule": "fuse", "weights": "weights",
+SUB_DAGS = {"train": "train", "original": "train", "sensing": "train", "fuse": "fuse", "fuse_rule": "fuse", "weights": "weights",
             "fusion_metrics": "fusion_metrics", "segment": "segment", "detect": "detect"}
 ROOT_DVC_FILE = "dvc.yaml"
 

@@ -2,6 +2,10 @@
 
 python -m stages.train --run NAME --raw data/raw/<ds> --split data/splits/<ds>.json
     --out data/runs/NAME --history reports/runs/NAME/history.csv [--work data/work/train]
+    [--sensing data/sensing/<ds>]
+
+An original EMMA run with `<profile>.sensing.variant: learned` needs --sensing: the folder of
+`stages.sensing` (A_i, A_v, frozen in its loss); with `ideal` it trains as before and ignores it.
 
 Resumes from data/work/train/<run>-<config digest>/last.pt after an interruption. With params
 `<profile>.gpus: N` > 1 the command starts itself again as N processes under torchrun: each takes
@@ -17,11 +21,16 @@ import click
 
 from pipeline import layout
 
+SENSED = "emma"  # the original framework that reads pseudo-sensing networks (stages.sensing)
+
+
 def params_for(run_name: str, run: dict) -> list[str]:
     """The params keys run `run_name` reads (cheap: the DAG generator calls it)."""
     model = f"{{profile}}.models.{run['model']}"
     if run["framework"] == "original":
-        return ["profile", "seed", f"runs.{run_name}", "{profile}.original", model, "{profile}.threads", "{profile}.gpus"]
+        keys = ["profile", "seed", f"runs.{run_name}", "{profile}.original", "{profile}.original_schedule", model,
+                "{profile}.threads", "{profile}.gpus"]
+        return keys + (["{profile}.sensing"] if run["model"] == SENSED else [])
     keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "{profile}.train", "{profile}.segformer", model,
             "{profile}.threads", "{profile}.gpus"]
     return keys + (["weighting"] if run.get("headline") else [])
@@ -36,10 +45,39 @@ def settings(params: dict, run_name: str, seed: int | None = None):
     seed = int(params["seed"] if seed is None else seed)
     common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=seed)
     if run["framework"] == "original":
-        return RunSettings(train=profile_section(params, "original"), **common)
+        # only EMMA's framework has sensing networks; a params.yaml without the block keeps the ideal sensors
+        sensing = params[params["profile"]].get("sensing", {}) if run["model"] == "emma" else {}
+        schedule = params[params["profile"]].get("original_schedule", {})  # absent: off, as before the block
+        return RunSettings(train=profile_section(params, "original"), sensing=dict(sensing), schedule=dict(schedule),
+                           **common)
     return RunSettings(train=profile_section(params, "train"), segformer=profile_section(params, "segformer"),
                        loss=get(params, "loss"), weightings=get(params, "weightings"),
                        weighting=run_weighting(params, run_name), **common)
+
+
+def _sensing(s, sensing_dir: Path | None):
+    """(settings, (A_i, A_v) or None): a learned-sensing EMMA run loads the folder and records its digests."""
+    from dataclasses import replace
+
+    if not s.learned_sensing:
+        if sensing_dir is not None and not (s.framework == "original" and s.run["model"] == "emma"):
+            raise click.ClickException(f"--sensing: run {s.name} is not an original EMMA run (nothing uses it)")
+        return s, None
+    if sensing_dir is None:
+        raise click.ClickException(f"run {s.name}: sensing.variant is learned: pass --sensing "
+                                   f"data/sensing/{s.run['dataset']} (the output of stages.sensing)")
+    from pipeline.originals.sensing import SensingConfig, file_digests, load_sensing, settings_record
+
+    try:
+        a_i, a_v, info = load_sensing(sensing_dir)
+        wanted = settings_record(SensingConfig.from_params(s.sensing))
+    except (FileNotFoundError, ValueError, TypeError) as error:
+        raise click.ClickException(f"--sensing {sensing_dir}: {error}") from error
+    if info.get("dataset") != s.run["dataset"] or info.get("settings") != wanted:
+        raise click.ClickException(f"--sensing {sensing_dir}: trained for {info.get('dataset')!r} with "
+                                   f"{info.get('settings')}, but run {s.name} needs {s.run['dataset']!r} with {wanted}: "
+                                   "run stages.sensing again")
+    return replace(s, sensing={**wanted, "files": file_digests(sensing_dir)}), (a_i, a_v)
 
 
 @click.command()
@@ -50,7 +88,9 @@ def settings(params: dict, run_name: str, seed: int | None = None):
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--history", type=click.Path(path_type=Path), required=True)
 @click.option("--work", type=click.Path(path_type=Path), default=Path(layout.work_dir("train")), show_default=True)
-def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path) -> None:
+@click.option("--sensing", "sensing_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="EMMA's A_i, A_v (stages.sensing) for an original EMMA run with sensing.variant learned")
+def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path, sensing_dir: Path | None) -> None:
     from pipeline.params import load_params
     from pipeline.runtime import pin_threads, processes
 
@@ -72,6 +112,7 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
         raise click.ClickException(
             f"{split} is the split of {split_doc.get('dataset')!r}, but params.yaml runs.{s.name}.dataset is "
             f"{s.run['dataset']!r}: pass --split {layout.split_file(s.run['dataset'])} (as dvc.yaml does)")
+    s, sensing = _sensing(s, sensing_dir)
     deterministic_kernels()
     # The process count changes the float sums (not the maths): several processes get their own work dir.
     keyed = {"world_size": ddp.world_size} if ddp.distributed else {}
@@ -82,7 +123,7 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
         click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,
                        device=dist.device_for(ddp) if ddp.distributed else None,
-                       log=lambda line: click.echo(f"[{run_name}] {line}", err=True))
+                       log=lambda line: click.echo(f"[{run_name}] {line}", err=True), sensing=sensing)
     if not dist.is_writer():  # rank 0 writes the run
         return
     with atomic_dir(out) as tmp:

@@ -39,6 +39,8 @@ DATASETS = tuple(REGISTRY)
 # Placeholders a stage's PARAMS may use, and what they become inside a foreach body.
 PLACEHOLDERS = {"run": "${key}", "dataset": "${item.dataset}", "method": "${item.method}",
                 "model": "${item.model}", "rule": "${item.rule}", "target": "${item.target}"}
+# The fusion result EMMA's sensing networks learn from in this project (EMMA used DIDFuse / AUIF results).
+SENSING_FUSION = "max"
 # Per-unit params keys and plugin code files fill fixed slots (p0.., q0.., c0..), so one unit's
 # lists never change another unit's template.
 PLAIN_SLOTS, SCOPED_SLOTS, CODE_SLOTS = 8, 8, 8
@@ -116,6 +118,16 @@ def _run_plugins(group: str, run: dict, params: dict) -> dict:
 CODE_TEMPLATE = [f"${{item.c{i}}}" for i in range(CODE_SLOTS)]
 
 
+def _sensing_fields(run: dict) -> dict:
+    """An original EMMA run reads its dataset's sensing networks (`--sensing`, a dep); any other run's
+    fields leave its command as it was and repeat a dep it already has (DVC de-duplicates)."""
+    from stages.train import SENSED
+
+    if run["framework"] == "original" and run["model"] == SENSED:
+        return {"sensing_arg": f" --sensing {L.sensing_dir(run['dataset'])}", "sensing_dep": L.sensing_dir(run["dataset"])}
+    return {"sensing_arg": "", "sensing_dep": L.split_file(run["dataset"])}
+
+
 def released_originals(params: dict) -> bool:
     """True when the Original rows use the authors' released models (`<profile>.originals.source`
     official or local): no training for them, an original@<model> stage instead."""
@@ -157,12 +169,13 @@ def build(params: dict) -> dict:
     train_fields, train_params = _padded_params("train", trained)
     stages["train"] = {
         "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name],
-                           **_run_plugins("train", run, params)} for name, run in trained.items()},
+                           **_run_plugins("train", run, params), **_sensing_fields(run)}
+                    for name, run in trained.items()},
         "do": {
             "cmd": (f"python -m stages.train --run {K} --raw {L.raw_dir(D)} "
                     f"--split {L.split_file(D)} --out {L.run_dir(K)} "
-                    f"--history {L.history_file(K)} --work {L.work_dir('train')}"),
-            "deps": _code("train") + CODE_TEMPLATE + [L.raw_dir(D), L.split_file(D)],
+                    f"--history {L.history_file(K)} --work {L.work_dir('train')}${{item.sensing_arg}}"),
+            "deps": _code("train") + CODE_TEMPLATE + [L.raw_dir(D), L.split_file(D), "${item.sensing_dep}"],
             "params": train_params,
             "outs": [L.run_dir(K), _uncached(L.history_file(K))],
         },
@@ -189,6 +202,18 @@ def build(params: dict) -> dict:
             "outs": [L.fused_dir(RUN, D)],
         },
     }
+    sensed = sorted({run["dataset"] for run in trained.values() if _sensing_fields(run)["sensing_arg"]})
+    if sensed:  # EMMA's pseudo-sensing networks, trained on the max rule's images of each dataset
+        stages["sensing"] = {
+            "foreach": sensed,
+            "do": {
+                "cmd": (f"python -m stages.sensing --dataset {I} --raw {L.raw_dir(I)} --split {L.split_file(I)} "
+                        f"--fused {L.fused_dir(SENSING_FUSION, I)} --out {L.sensing_dir(I)}"),
+                "deps": _code("sensing") + [L.raw_dir(I), L.split_file(I), L.fused_dir(SENSING_FUSION, I)],
+                "params": [k.replace(D, I) for k in _static_params("sensing")],
+                "outs": [L.sensing_dir(I)],
+            },
+        }
     if released:  # the authors' released models replace the Original runs' training (Sec. IV-B)
         models = sorted({run["model"] for run in runs.values() if run["framework"] == "original"})
         stages["original"] = {

@@ -99,6 +99,44 @@ ORIGINAL_FRAMEWORKS: dict[str, OriginalFramework] = {
 }
 
 
+EMMA_LEARNED_SENSING_LOSS = (
+    "EMMA loss with learned pseudo-sensing (train_Fusion.py): l(A_v(F), I_vis) + l(A_i(F), I_ir) + 0.1 "
+    "l(T(F), U(A_i(T(F)), A_v(T(F)))), l = L1 + L1 of normalised Sobel gradients, T = 3 shifts, 3 rotations, "
+    "3 flips; A_i, A_v frozen UNet5s trained by sensing@<dataset> on the max rule's fused images (upstream: "
+    "DIDFuse/AUIF results)")
+EMMA_LEARNED_SENSING_NOTE = EMMA_LEARNED_SENSING_LOSS + "; Adam 1e-4 without the x0.5/20-epoch decay."
+
+# The notes of a run with <profile>.original_schedule on (its record says which parts): what still differs.
+RETRAIN_NOTES: dict[str, str] = {
+    "swinfusion": "SwinFusion loss (int + grad + gradient-weighted SSIM), Adam 2e-5, MultiStepLR x0.5 at iterations "
+                  "250k, 400k, 450k, 475k, 500k (lr_schedule), fused with the 0.999 EMA of the weights (ema); still "
+                  "differs: the length, batch and crop are <profile>.original's (upstream's released E.pth: iteration "
+                  "10000, batch 12, 128x128 patches).",
+    "seafusion": "SeAFusion content loss only (int + 10 grad), Adam 1e-3 x0.75 per epoch as train.py (lr_schedule); "
+                 "still differs: the labelled semantic loss (BiSeNet, OHEM CE, 4 rounds of 10 epochs) is dropped, so it "
+                 "is trained without labels, for <profile>.original's epochs instead of 10.",
+    "emma": "Adam 1e-4 with StepLR(20 epochs, x0.5) (lr_schedule); still differs: <profile>.original's epochs, batch "
+            "and crop (upstream: 120 epochs, batch 4, 128x128 patches at stride 200).",
+}
+
+
+def retrain_note(model_name: str, learned_sensing: bool = False) -> str:
+    """The run record's original_variant when <profile>.original_schedule applies to `model_name`."""
+    if model_name != "emma":
+        return RETRAIN_NOTES[model_name]
+    loss = EMMA_LEARNED_SENSING_LOSS if learned_sensing else ORIGINAL_FRAMEWORKS["emma"].note.split("; Adam")[0]
+    return f"{loss}; {RETRAIN_NOTES['emma']}"
+
+
+def emma_learned_framework(a_i, a_v) -> OriginalFramework:
+    """EMMA's framework with its pseudo-sensing networks A_i, A_v (frozen: the caller's eval-mode nets)."""
+    from pipeline.losses.emma import emma_sensing_loss, sensed
+
+    sense_i, sense_v = sensed(a_i), sensed(a_v)
+    return OriginalFramework(lambda model, f, i, v: emma_sensing_loss(model, f, i, v, sense_i, sense_v),
+                             ORIGINAL_FRAMEWORKS["emma"].lr, EMMA_LEARNED_SENSING_NOTE)
+
+
 def original_framework(model_name: str) -> OriginalFramework:
     if model_name not in ORIGINAL_FRAMEWORKS:
         raise KeyError(f"no original framework for {model_name!r}; valid names: {', '.join(ORIGINAL_FRAMEWORKS)}")

@@ -4,6 +4,7 @@ fused image back to one source (infrared or visible).
 Attribute names follow MMIF-EMMA nets/Unet5.py so that its released Ai.pth / Av.pth (plain state
 dicts) load directly with load_state_dict. Widths 64..1024, BatchNorm + ReLU double convolutions,
 max-pool down, ConvTranspose(4, 2, 1) + ReLU up, sigmoid output; H and W must be multiples of 16.
+Narrower ``widths`` (a quick stand-in) keep the same keys; only the released widths load Ai.pth / Av.pth.
 """
 from __future__ import annotations
 
@@ -35,9 +36,12 @@ def _up(cin: int, cout: int) -> nn.Sequential:
 class UNet5(nn.Module):
     """(B, input_channel, H, W) in [0, 1] -> (B, 1, H, W) in (0, 1)."""
 
-    def __init__(self, input_channel: int = 1):
+    def __init__(self, input_channel: int = 1, widths: tuple[int, ...] = WIDTHS):
         super().__init__()
-        c1, c2, c3, c4, c5 = WIDTHS
+        if len(widths) != len(WIDTHS):
+            raise ValueError(f"UNet5 has {len(WIDTHS)} levels: widths needs {len(WIDTHS)} numbers, got {list(widths)}")
+        self.widths = tuple(int(w) for w in widths)
+        c1, c2, c3, c4, c5 = self.widths
         self.down_sample = nn.MaxPool2d(2)
         self.down1, self.down2 = ConvBlock(input_channel, c1), ConvBlock(c1, c2)
         self.down3, self.down4, self.down5 = ConvBlock(c2, c3), ConvBlock(c3, c4), ConvBlock(c4, c5)

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
-from pipeline.losses.original import original_framework
+from pipeline.losses.original import (EMMA_LEARNED_SENSING_NOTE, emma_learned_framework, original_framework,
+                                      retrain_note)
 from pipeline.train.config import TrainConfig
 from pipeline.train.schedule import STAGE_SCHEDULE_NOTE
 from pipeline.train.selection import BestValidation, LastEpoch
@@ -35,14 +36,32 @@ class RunSettings:
     loss: dict = field(default_factory=dict)  # loss.* (ssvif)
     weightings: dict = field(default_factory=dict)  # weightings.* (ssvif)
     weighting: str | None = None  # pipeline.params.run_weighting
+    sensing: dict = field(default_factory=dict)  # <profile>.sensing (+ the folder's digests) of original EMMA runs
+    schedule: dict = field(default_factory=dict)  # <profile>.original_schedule (original runs)
 
     @property
     def framework(self) -> str:
         return self.run["framework"]
 
+    @property
+    def learned_sensing(self) -> bool:
+        """An original EMMA run with its learned pseudo-sensing networks (else the ideal sensors)."""
+        return self.framework == "original" and self.run["model"] == "emma" and self.sensing.get("variant") == "learned"
+
+    @property
+    def applied_schedule(self) -> dict:
+        """The parts of <profile>.original_schedule this original uses ({} when none: the run is as before)."""
+        from pipeline.train.original_schedule import EMA_MODELS, check_schedule
+
+        if self.framework != "original":
+            return {}
+        on = check_schedule(self.schedule)
+        on["ema"] = on["ema"] and self.run["model"] in EMA_MODELS
+        return on if any(on.values()) else {}
+
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
-        rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k != "name"}}
+        rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k not in ("name", "sensing", "schedule")}}
         # gradient_stats true is what every run did before it was a param: their records stay as they were
         if rec["train"].get("gradient_stats") is True:
             rec["train"] = {k: v for k, v in rec["train"].items() if k != "gradient_stats"}
@@ -50,6 +69,11 @@ class RunSettings:
             rec["original_variant"] = original_framework(self.run["model"]).note
             rec["lr"] = original_framework(self.run["model"]).lr
             rec["model_selection"] = LastEpoch.note
+            if self.learned_sensing:  # the ideal variant's record stays the one every run wrote before
+                rec["original_variant"], rec["sensing"] = EMMA_LEARNED_SENSING_NOTE, self.sensing
+            if self.applied_schedule:  # off: the record every run wrote before
+                rec["original_variant"] = retrain_note(self.run["model"], self.learned_sensing)
+                rec["original_schedule"] = self.applied_schedule
             for key in ("segformer", "loss", "weightings", "weighting"):
                 rec.pop(key)
         else:
@@ -93,13 +117,32 @@ def fusion_model_for_training(name: str, channels: int, widths: dict, train: dic
     return model
 
 
-def build_trainer(s: RunSettings, device=None, log=None) -> Trainer:
-    """Networks seeded by the run's seed, the run's loss and (SSVIF + CSC) head, SegFormer, weighting."""
+def original_strategy(s: RunSettings, model, sensing: tuple | None) -> OriginalStrategy:
+    """The original's loss (EMMA: with A_i, A_v when learned), lr schedule and EMA as params ask."""
+    from functools import partial
+
+    from pipeline.train.original_schedule import WeightEMA, lr_factor
+
+    loss, frozen = original_framework(s.run["model"]).loss, ()
+    if s.learned_sensing:
+        if sensing is None:
+            raise ValueError(f"run {s.name}: sensing.variant is learned, but no A_i, A_v were given")
+        loss, frozen = emma_learned_framework(*sensing).loss, sensing
+    on = s.applied_schedule
+    return OriginalStrategy(model, loss, frozen=frozen,
+                            lr_factor=partial(lr_factor, s.run["model"]) if on.get("lr_schedule") else None,
+                            ema=WeightEMA(model) if on.get("ema") else None)
+
+
+def build_trainer(s: RunSettings, device=None, log=None, sensing: tuple | None = None) -> Trainer:
+    """Networks seeded by the run's seed, the run's loss and (SSVIF + CSC) head, SegFormer, weighting.
+
+    sensing: (A_i, A_v), frozen, for an original EMMA run with learned sensing (pipeline.originals.sensing)."""
     config = train_config(s)
     torch.manual_seed(config.seed)
     model = fusion_model_for_training(s.run["model"], config.channels, s.widths, s.train)
     if s.framework == "original":
-        return Trainer(config, OriginalStrategy(model, original_framework(s.run["model"]).loss), device=device, log=log)
+        return Trainer(config, original_strategy(s, model, sensing), device=device, log=log)
     weights = FusionLossWeights(float(s.loss["lambda_int"]), float(s.loss["lambda_grad"]), float(s.loss["lambda_ssim"]),
                                 float(s.run["lambda_color"]))
 
@@ -120,14 +163,14 @@ def build_trainer(s: RunSettings, device=None, log=None) -> Trainer:
 
 
 def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None, device=None, log=None,
-              on_epoch_end=None) -> dict:
+              on_epoch_end=None, sensing: tuple | None = None) -> dict:
     """Train run `s` on the split's train stems, select on its val stems; resume from work_dir.
 
     Returns {"checkpoint": what model.pt holds, "history": rows, "config": the record + outcome}.
     """
     from pipeline.train.data import train_batches, validation_batches
 
-    trainer = build_trainer(s, device=device, log=log)
+    trainer = build_trainer(s, device=device, log=log, sensing=sensing)
     crop, batch, seed = int(s.train["crop"]), int(s.train["batch"]), int(s.seed)
     result = trainer.fit(
         lambda epoch: train_batches(spec, root, split["train"], crop, batch, seed, epoch),

@@ -43,16 +43,59 @@ class Strategy:
     def begin_epoch(self, stage: int, history: list[dict]) -> None:
         """Called before each epoch with its stage and the completed epochs' rows."""
 
+    def kept(self):
+        """What model selection keeps the state dict of: F itself (an EMA run: its averaged weights)."""
+        return self.fusion
+
     def step(self, batch: dict, stage: int, optimizer: torch.optim.Optimizer, config: TrainConfig) -> dict:
         return fusion_step(self.fusion, self.loss_fn, optimizer, batch, config.channels, self.device)
 
 
 class OriginalStrategy(Strategy):
-    """Fusion model F trained with its original framework's loss (one stage, no segmentation branches)."""
+    """Fusion model F trained with its original framework's loss (one stage, no segmentation branches).
+
+    frozen: networks the loss uses but never trains (EMMA's A_i, A_v): moved with F, not optimised or saved.
+    lr_factor(epoch, step): the original's learning-rate schedule (pipeline.train.original_schedule), or None.
+    ema: a WeightEMA of F updated after every step; the run then keeps the averaged weights (SwinFusion).
+    """
+
+    def __init__(self, fusion: nn.Module, loss_fn: LossFn, frozen: tuple[nn.Module, ...] = (), lr_factor=None,
+                 ema: nn.Module | None = None):
+        super().__init__(fusion, loss_fn)
+        self.frozen, self.lr_factor, self.ema = tuple(frozen), lr_factor, ema
+        self.epoch = 0
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"fusion": self.fusion, "ema": self.ema} if self.ema is not None else {"fusion": self.fusion}
+
+    def to(self, device: torch.device) -> "Strategy":
+        for module in self.frozen:
+            module.to(device)
+        return super().to(device)
 
     def check(self, config: TrainConfig) -> None:
         if config.csc:
             raise ValueError("an original framework has no CSC: train it with csc=False")
+
+    def begin_epoch(self, stage: int, history: list[dict]) -> None:
+        self.epoch = len(history)
+
+    def kept(self):
+        from pipeline.train.original_schedule import EMAView
+
+        return EMAView(self.ema, self.fusion) if self.ema is not None else self.fusion
+
+    def step(self, batch: dict, stage: int, optimizer: torch.optim.Optimizer, config: TrainConfig) -> dict:
+        if self.lr_factor is not None:
+            from pipeline.train.original_schedule import steps_taken
+
+            lr = config.lr * self.lr_factor(self.epoch, steps_taken(optimizer) + 1)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        row = super().step(batch, stage, optimizer, config)
+        if self.ema is not None:
+            self.ema.update(self.fusion)
+        return row
 
 
 class SSVIFStrategy(Strategy):

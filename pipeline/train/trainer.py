@@ -132,7 +132,7 @@ class Trainer:
             row["loss_val"] = self.validate(val_batches())
             self.history.append(row)
             schedule = self.schedule
-            self.selection.update(row, self.strategy.fusion, final_stage=row["stage"] == schedule.final_stage)
+            self.selection.update(row, self.strategy.kept(), final_stage=row["stage"] == schedule.final_stage)
             if schedule.next_stage(self.history) != row["stage"]:
                 self.selection.restart()  # the next epoch is stage II: select among its epochs only
             self.log(progress_line(row, self.config.epochs, time.perf_counter() - start))
@@ -141,5 +141,5 @@ class Trainer:
             dist.barrier()  # no rank runs ahead of the checkpoint it would resume from
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1)
-        state_dict, best_epoch = self.selection.selected(self.strategy.fusion, len(self.history))
+        state_dict, best_epoch = self.selection.selected(self.strategy.kept(), len(self.history))
         return {"state_dict": state_dict, "history": self.history, "best_epoch": best_epoch}

@@ -24,8 +24,10 @@ NAMES = [f"night people: infrared beats visible ({m}, {d})" for m, d in (("IoU",
                                                                           ("AP50", "m3fd"))]
 NAMES += ["colour-only classes: visible beats infrared (fmb bus/truck)",
           "colour-only classes: visible beats infrared (msrs guardrail/car_stop)"]
-NAMES += [f"{what} ({m}, {d})" for m, d in (("mIoU", "fmb"), ("mIoU", "msrs"), ("mAP50", "m3fd"))
-          for what in ("max rule no worse than the weaker source", "headline SSVIF beats the weaker source")]
+NAMES += [f"max rule no worse than the weaker source ({m}, {d})" for m, d in (("mIoU", "fmb"), ("mIoU", "msrs"),
+                                                                              ("mAP50", "m3fd"))]
+HEADLINE = [f"headline SSVIF beats the weaker source ({m}, {d})" for m, d in (("mIoU", "fmb"), ("mIoU", "msrs"),
+                                                                              ("mAP50", "m3fd"))]
 
 
 @pytest.fixture
@@ -71,9 +73,8 @@ def _night(cls: str, group: str = "IoU") -> tuple:
     return "by_condition", "night", group, cls
 
 
-def _breakers(params: dict) -> dict[str, callable]:
+def _breakers(params: dict) -> dict[str, callable]:  # noqa: ARG001  (params: the same signature as good_files)
     """For each asserted expectation: a mutation of the good files that breaks exactly it."""
-    hf, hm = _headline(params, "fmb"), _headline(params, "msrs")
 
     def copy_from(src: str, dst: str, *keys):  # the "fused = visible image" mistake, limited to ``keys``
         def apply(files):
@@ -94,10 +95,20 @@ def _breakers(params: dict) -> dict[str, callable]:
         copy_from("segment/visible-fmb.json", "segment/infrared-fmb.json", ("IoU", "Bus"), ("IoU", "Truck")),
         copy_from("segment/visible-msrs.json", "segment/infrared-msrs.json", ("IoU", "guardrail"),
                   ("IoU", "car_stop")),
-        lower("segment/max-fmb.json", "mIoU"), lower(f"segment/{hf}-fmb.json", "mIoU"),
-        lower("segment/max-msrs.json", "mIoU"), lower(f"segment/{hm}-msrs.json", "mIoU"),
-        lower("detect/max.json", "mAP50"), lower(f"detect/{hf}.json", "mAP50"),
+        lower("segment/max-fmb.json", "mIoU"), lower("segment/max-msrs.json", "mIoU"), lower("detect/max.json", "mAP50"),
     ]))
+
+
+def test_the_headline_check_is_measured_but_not_enforced(params):
+    """It does not hold on every seed (issue 21's policy): a headline below both sources is reported as
+    failing, says why it is not enforced, and fails nothing."""
+    files = good_files(params)
+    for rel in (f"segment/{_headline(params, 'fmb')}-fmb.json", f"detect/{_headline(params, 'fmb')}.json"):
+        _set(files, rel, ("mAP50" if rel.startswith("detect") else "mIoU",), 1.0)
+    results = _evaluate(params, files)
+    assert [results[n]["passed"] for n in HEADLINE] == [False, True, False]
+    assert not any(results[n]["asserted"] for n in HEADLINE) and _failed(results) == []
+    assert "not enforced" in results[HEADLINE[0]]["why"] and "seed 1" in results[HEADLINE[0]]["why"]
 
 
 def _evaluate(params: dict, files: dict) -> dict[str, dict]:
