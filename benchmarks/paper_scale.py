@@ -49,7 +49,7 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
-from stages.dag import committed_stages  # noqa: E402
+from pipeline.dag.files import committed_stages  # noqa: E402
 
 MB = 2**20
 # Per-step seconds on one NVIDIA H200, fp32 (docs/gpu.md, commit e2de16c, no checkpointing).

@@ -1,6 +1,6 @@
 """Where every stage output lives: the one owner of the project's path patterns.
 
-``stages.dag`` builds every path of dvc.yaml with these functions, and the stages that read
+``pipeline.dag.build`` builds every path of dvc.yaml with these functions, and the stages that read
 many outputs (tables, figures, sanity) rebuild the same names with them under the folders
 their command line gives (``root`` arguments), so the DAG and its readers cannot disagree.
 Names may be DVC placeholders (``run_dir("${key}")`` is ``data/runs/${key}``): every function
@@ -169,7 +169,7 @@ FIGURE_FILES = {
 }
 
 
-# The dvc.yaml of each stage group (stages.dag): the compute groups have one each under DAG_DIR, so
+# The dvc.yaml of each stage group (pipeline.dag.files): the compute groups have one each under DAG_DIR, so
 # that the dvc.lock DVC rewrites after every stage stays small; the others stay in the root dvc.yaml.
 DAG_DIR = "dag"
 SUB_DAGS = {"train": "train", "original": "train", "sensing": "train", "fuse": "fuse", "fuse_rule": "fuse", "weights": "weights",

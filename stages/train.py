@@ -20,9 +20,7 @@ from pathlib import Path
 import click
 
 from pipeline import layout
-
-SENSED = "emma"  # the original framework that reads pseudo-sensing networks (stages.sensing)
-
+from pipeline.originals.sources import SENSED
 
 def params_for(run_name: str, run: dict) -> list[str]:
     """The params keys run `run_name` reads (cheap: the DAG generator calls it)."""

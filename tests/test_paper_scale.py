@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.dag import committed_stages
+from pipeline.dag.files import committed_stages
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -121,7 +121,7 @@ CODE_TEMPLATE = [f"${{item.c{i}}}" for i in range(CODE_SLOTS)]
 def _sensing_fields(run: dict) -> dict:
     """An original EMMA run reads its dataset's sensing networks (`--sensing`, a dep); any other run's
     fields leave its command as it was and repeat a dep it already has (DVC de-duplicates)."""
-    from stages.train import SENSED
+    from pipeline.originals.sources import SENSED
 
     if run["framework"] == "original" and run["model"] == SENSED:
         return {"sensing_arg": f" --sensing {L.sensing_dir(run['dataset'])}", "sensing_dep": L.sensing_dir(run["dataset"])}

@@ -1,4 +1,4 @@
-"""The per-seed stages of dvc.yaml: what `stages.dag` adds for every seed after the first (pipeline.seeds)."""
+"""The per-seed stages of dvc.yaml: what pipeline.dag.build adds for every seed after the first (pipeline.seeds)."""
 from __future__ import annotations
 
 from typing import Iterable

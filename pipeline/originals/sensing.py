@@ -180,7 +180,7 @@ def load_pairs(spec, raw: Path, stems: list[str], fused: Path, part: str = "trai
     from kornia.color import rgb_to_ycbcr
 
     from pipeline.data.io import read_infrared, read_visible
-    from pipeline.data.layout import pair_paths
+    from pipeline.data.raw_layout import pair_paths
 
     def y(rgb: np.ndarray) -> torch.Tensor:
         return rgb_to_ycbcr(torch.from_numpy(np.array(rgb, copy=True)).float().div(255).permute(2, 0, 1)[None])[0, :1]

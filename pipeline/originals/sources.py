@@ -39,6 +39,9 @@ RELEASES: dict[str, Release] = {
                     "the U-Fuser F(.,.), 1-channel"),
 }
 
+# The original framework that reads pseudo-sensing networks A_i, A_v (stages.sensing): EMMA's.
+SENSED = "emma"
+
 # The project's widths for each released network (params paper.models.<arch>, checked by the tests).
 # SwinFusion's test script builds network_swinfusion1.py, whose fusion groups have no residuals.
 RELEASED_WIDTHS = {

@@ -90,7 +90,7 @@ def find_run(runs: Mapping[str, Mapping], wanted: RequiredRun, weighting: str, r
 def weighting_runs(runs: Mapping[str, Mapping]) -> list[str]:
     """The headline FMB run and the runs that differ from it only in their weighting (Table III (ii)), params order.
 
-    Used by the w_csc curves (stages.figures) and `dvc plots` (stages.dag); empty without a headline FMB run.
+    Used by the w_csc curves (stages.figures) and `dvc plots` (pipeline.dag.build); empty without a headline FMB run.
     """
     headline = [n for n, r in runs.items() if r.get("headline") and r.get("dataset") == FMB_HEADLINE.dataset]
     if len(headline) != 1:
