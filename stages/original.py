@@ -19,7 +19,7 @@ import click
 from pipeline import layout
 
 PARAMS: list[str] = ["profile", "{profile}.originals"]
-MODEL_FILE = "model.pt"
+MODEL_FILE = layout.RUN_MODEL  # the same file name as a trained run's model: fuse@ reads either
 
 
 @click.command()

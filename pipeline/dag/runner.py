@@ -33,11 +33,12 @@ from pathlib import Path
 
 import yaml
 
+from pipeline import layout
 from pipeline.atomic import atomic_write_text
 from pipeline.cpus import available_cpus
 from pipeline.dag import units as U
 
-STATE = Path("data/work/lookahead")  # under the project root; data/work/ is never DVC's or git's
+STATE = Path(layout.work_dir("lookahead"))  # under the project root; data/work/ is never DVC's or git's
 JOBS_ENV = "SSVIF_STAGE_JOBS"  # overrides <profile>.jobs (1 turns the lookahead off)
 POLL_S = 0.2
 # Options of `dvc repro` / `dvc exp run` that take a value (so that value is no target).
@@ -118,7 +119,7 @@ def dvc_session() -> str | None:
     return None
 
 
-# --- receipts of the background units ----------------------------------------------------------
+# --- start records, results and stashes of the background units -----------------------------
 
 class Session:
     """data/work/lookahead/<session>/: per background unit a start record, a result, a log and a stash;
@@ -177,7 +178,7 @@ def _stop(pid: int, sig=signal.SIGTERM) -> None:
 
 
 def clear_other_sessions(session: Session) -> None:
-    """Stop what an earlier, interrupted DVC session left running, and forget its receipts."""
+    """Stop what an earlier, interrupted DVC session left running, and forget its records."""
     for other in session.others():
         for path in other.glob("*.started.json"):
             pid = json.loads(path.read_text())["pid"]
