@@ -2,22 +2,28 @@
 
 Every generated stage runs `python -m stages.unit -- <its own command>`. DVC runs one stage at a
 time (its #755), and every unit pins `<profile>.threads` threads, so a second core would idle.
-While DVC runs unit X, this runner also starts, in the background, units that a whole-pipeline
-`dvc repro` will need and whose upstream units this same `dvc repro` has already finished, up to
-`<profile>.jobs` units at once. When DVC reaches such a unit, its runner waits for it and hands
-its outputs over instead of computing them again.
+While DVC runs unit X, this runner also starts, in the background, units that this whole-pipeline
+`dvc repro` will run (every unit under `--force`; otherwise the changed units and everything
+downstream of them), up to `<profile>.jobs` units at once. When DVC reaches such a unit, its runner
+waits for it and hands its outputs over instead of computing them again.
 
-Why the bytes cannot change: a looked-ahead unit runs exactly its stage's command, on outputs of
-upstream units that DVC has already run and recorded in this same session, with the same code and
-params. DVC deletes a stage's outputs before running its command, so the background unit keeps a
-hard-linked copy of its outputs (the "stash") that the runner puts back. Anything unexpected (a
-failed or interrupted background unit, a changed command, a missing output) makes the runner run
-the unit itself, exactly as if there were no lookahead.
+A unit may start once each upstream unit is either recorded by DVC in this session or finished in
+the background ("provisional": its outputs are in place, DVC has not reached its stage yet). That
+lets a run's whole chain (train, fuse, metrics, ...) go ahead while DVC is busy elsewhere.
 
-Scope: only under a whole-pipeline `dvc repro` / `dvc exp run` (no targets), because only then is
-every unit one that this session will run. A single-stage `dvc repro <stage>`, a queued
-experiment, or a command run by hand runs the unit alone. The runner is not a DVC dep of any
-stage: it decides only when a unit runs, never what it computes.
+Why the bytes cannot change: a looked-ahead unit runs exactly its stage's command, with the same
+code and params, on exactly the bytes its upstream stages record. DVC deletes a stage's outputs
+before running its command, so a background unit keeps a hard-linked copy of its outputs (the
+"stash") that the runner puts back. A unit that read a provisional upstream is used only if that
+upstream's stash was handed over (the very files it read) and DVC did not touch those files while
+it ran (same inodes and change times before and after). Anything unexpected (a failed, stale or
+interrupted background unit, a changed command, a missing output, an upstream computed again) makes
+the runner run the unit itself, exactly as if there were no lookahead.
+
+Scope: only under a whole-pipeline `dvc repro` / `dvc exp run` (no targets), because only then does
+this session run every unit in its plan. A single-stage `dvc repro <stage>`, a queued experiment,
+or a command run by hand runs the unit alone. The runner is not a DVC dep of any stage: it decides
+only when a unit runs, never what it computes.
 """
 from __future__ import annotations
 
@@ -82,17 +88,23 @@ def _proc(pid: int) -> tuple[int, str, list[str]] | None:
     return int(fields[1]), fields[19], [a.decode(errors="replace") for a in argv if a]
 
 
-def whole_pipeline(argv: list[str]) -> bool:
-    """True for `dvc repro [options]` and `dvc exp run [options]` without targets."""
+def _options(argv: list[str]) -> list[str] | None:
+    """What follows `dvc repro` / `dvc exp run` in `argv`; None for any other command."""
     names = [os.path.basename(a) for a in argv]
     if "dvc" not in names:
-        return False
+        return None
     rest = argv[names.index("dvc") + 1:]
     if rest[:1] == ["repro"]:
-        rest = rest[1:]
-    elif rest[:2] == ["exp", "run"]:
-        rest = rest[2:]
-    else:
+        return rest[1:]
+    if rest[:2] == ["exp", "run"]:
+        return rest[2:]
+    return None
+
+
+def whole_pipeline(argv: list[str]) -> bool:
+    """True for `dvc repro [options]` and `dvc exp run [options]` without targets."""
+    rest = _options(argv)
+    if rest is None:
         return False
     skip = False
     for arg in rest:
@@ -105,8 +117,13 @@ def whole_pipeline(argv: list[str]) -> bool:
     return True
 
 
-def dvc_session() -> str | None:
-    """`<pid>-<start time>` of the whole-pipeline DVC process this unit runs under, else None."""
+def forced(argv: list[str]) -> bool:
+    """True for `dvc repro -f` / `--force` (every stage runs, changed or not)."""
+    return any(arg in ("-f", "--force") for arg in _options(argv) or [])
+
+
+def dvc_session() -> tuple[str, bool] | None:
+    """(`<pid>-<start time>`, forced) of the whole-pipeline DVC process this unit runs under, else None."""
     pid = os.getppid()
     for _ in range(8):  # DVC -> its shell -> this runner; a few more levels for wrappers
         info = _proc(pid)
@@ -114,7 +131,7 @@ def dvc_session() -> str | None:
             return None
         parent, started, argv = info
         if "dvc" in {os.path.basename(a) for a in argv[:3]}:  # `dvc ...`, `python .../dvc ...`, `python -m dvc`
-            return f"{pid}-{started}" if whole_pipeline(argv) else None
+            return (f"{pid}-{started}", forced(argv)) if whole_pipeline(argv) else None
         pid = parent
     return None
 
@@ -123,22 +140,26 @@ def dvc_session() -> str | None:
 
 class Session:
     """data/work/lookahead/<session>/: per background unit a start record, a result, a log and a stash;
-    `done/` marks the units whose outputs this DVC session has in place."""
+    `done/` marks the units whose outputs this DVC session has in place, `handed/` those of them whose
+    outputs came from their background run's stash."""
 
-    def __init__(self, root: Path, session: str):
-        self.root, self.dir = root, root / STATE / session
-        (self.dir / "done").mkdir(parents=True, exist_ok=True)
+    def __init__(self, root: Path, session: str, force: bool = False):
+        self.root, self.dir, self.force = root, root / STATE / session, force
+        for marks in ("done", "handed"):
+            (self.dir / marks).mkdir(parents=True, exist_ok=True)
 
     def _read(self, name: str) -> dict | None:
         path = self.dir / name
         return json.loads(path.read_text()) if path.exists() else None
 
     def started(self, unit: str) -> dict | None:
-        """{cmd, pid, started}: written by the runner that launched the unit in the background."""
+        """{cmd, pid, started, provisional}: written by the runner that launched the unit in the background;
+        provisional: its upstream units that had only finished in the background when it started."""
         return self._read(f"{unit}.started.json")
 
     def result(self, unit: str) -> dict | None:
-        """{state: done|failed, rc, ended}: written by the background unit when it ends."""
+        """{state: done|failed|stale, rc, ended}: written by the background unit when it ends (stale: DVC
+        touched a provisional upstream's outputs while it ran)."""
         return self._read(f"{unit}.result.json")
 
     def write(self, unit: str, kind: str, **fields) -> None:
@@ -155,6 +176,17 @@ class Session:
 
     def mark_done(self, unit: str) -> None:
         (self.dir / "done" / unit).touch()
+
+    def handed(self, unit: str) -> bool:
+        return (self.dir / "handed" / unit).exists()
+
+    def mark_handed(self, unit: str) -> None:
+        (self.dir / "handed" / unit).touch()
+
+    def finished(self, unit: str) -> bool:
+        """Finished in the background with its outputs in place and stashed, DVC not there yet."""
+        result = self.result(unit)
+        return result is not None and result["state"] == "done"
 
     def running(self) -> list[str]:
         """Background units still running (started, no result yet, process alive)."""
@@ -215,62 +247,129 @@ def restore(session: Session, unit: U.Unit) -> bool:
 
 # --- scheduling --------------------------------------------------------------------------------
 
-def dvc_order(root: Path) -> list[str]:
-    """Stage names in the order a whole-pipeline `dvc repro` runs them (DVC's own plan: a depth-first
-    post-order from the root dvc.yaml's stages), so the background works on what DVC needs next."""
+def dvc_plan(root: Path, force: bool) -> tuple[list[str], list[str]]:
+    """(order, changed): stage names in the order a whole-pipeline `dvc repro` runs them (DVC's own
+    plan: a depth-first post-order from the root dvc.yaml's stages), and those that changed (what
+    `dvc status` lists; every stage under `--force`).
+
+    The DVC process that runs this unit holds the repository lock, so this read-only look runs
+    without DVC's locks and without its hash database (DVC's own `stage.changed()`, hashing afresh)."""
+    import contextlib
+    import types
+
+    import dvc.rwlock
     from dvc.repo import Repo
     from dvc.repo.reproduce import collect_stages, get_active_graph, plan_repro
+    from dvc_data.hashfile.state import StateNoop
 
+    def name(stage) -> str:
+        return stage.addressing.rpartition(":")[2]
+
+    dvc.rwlock.rwlock = lambda *args, **kwargs: contextlib.nullcontext()  # this process only reads
     with Repo(str(root)) as repo:
-        steps = plan_repro(get_active_graph(repo.index.graph), collect_stages(repo, ["dvc.yaml"]))
-        return [stage.addressing.rpartition(":")[2] for stage in steps]
+        repo.lock, repo.state = types.SimpleNamespace(is_locked=True), StateNoop()
+        steps = plan_repro(get_active_graph(repo.index.graph), collect_stages(repo, [str(root / "dvc.yaml")]))
+        order = [name(stage) for stage in steps]
+        changed = order if force else [name(stage) for stage in steps if stage.changed()]
+    return order, changed
 
 
-def _order(session: Session) -> dict[str, int]:
-    """DVC's order, computed once per session (a few seconds) and kept in the session folder."""
-    path = session.dir / "order.json"
+def _downstream(units: dict[str, U.Unit], names: list[str]) -> set[str]:
+    """`names` and every unit that reads, directly or not, what one of them writes."""
+    below: dict[str, set[str]] = {name: set() for name in units}
+    for name, unit in units.items():
+        for up in unit.upstream:
+            below.setdefault(up, set()).add(name)
+    todo, seen = list(names), set(names)
+    while todo:
+        for name in below.get(todo.pop(), ()):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen
+
+
+def _plan(session: Session, units: dict[str, U.Unit]) -> tuple[dict[str, int], set[str]]:
+    """DVC's order and the units this session will run, computed once per session (a few seconds,
+    by the first unit's runner) and kept in the session folder."""
+    path = session.dir / "plan.json"
     if not path.exists():
-        atomic_write_text(path, json.dumps(dvc_order(session.root)))
-    return {name: i for i, name in enumerate(json.loads(path.read_text()))}
+        try:
+            order, changed = dvc_plan(session.root, session.force)
+        except Exception as error:  # noqa: BLE001 - any DVC internals changing: no lookahead, never a failure
+            print(f"lookahead: off in this session (DVC's plan could not be read: {error!r})", flush=True)
+            order, changed = [], []
+        atomic_write_text(path, json.dumps({"order": order, "will_run": sorted(_downstream(units, changed))}))
+    plan = json.loads(path.read_text())
+    return {name: i for i, name in enumerate(plan["order"])}, set(plan["will_run"])
 
 
-def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[str]:
-    """Units, in DVC's order, whose upstream units this session finished and that nobody has started.
+def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tuple[str, list[str]]]:
+    """(unit, its provisional upstream units), in DVC's order, for the units this session will run that
+    nobody has started and whose upstream units are recorded (run by DVC in this session, or up to date
+    and not run) or finished in the background (provisional)."""
+    order, will_run = _plan(session, units)
 
-    "Finished" means DVC has recorded it: a background unit's outputs are only final once its own
-    stage has run, because DVC deletes a stage's outputs just before running it."""
-    order = _order(session)
-    names = [name for name, unit in units.items()
-             if name != current and not session.done(name) and session.started(name) is None
-             and all(session.done(up) for up in unit.upstream)]
-    return sorted(names, key=lambda name: order.get(name, len(order)))
+    def recorded(up: str) -> bool:  # DVC ran it in this session, or will not run it (up to date, untouched)
+        return session.done(up) or up not in will_run
+
+    found = []
+    for name, unit in units.items():
+        if name == current or name not in will_run or session.done(name) or session.started(name) is not None:
+            continue
+        if all(recorded(up) or session.finished(up) for up in unit.upstream):
+            found.append((name, sorted(up for up in unit.upstream if not recorded(up))))
+    return sorted(found, key=lambda entry: order.get(entry[0], len(order)))
 
 
 def launch(units: dict[str, U.Unit], session: Session, current: str, slots: int) -> None:
     """Start ready units in the background while fewer than `slots` background units run."""
-    for name in ready(units, session, current)[:max(0, slots - len(session.running()))]:
+    for name, provisional in ready(units, session, current)[:max(0, slots - len(session.running()))]:
         with open(session.log(name), "w") as log:
             proc = subprocess.Popen([sys.executable, "-m", "pipeline.dag.runner", "--background",
-                                     session.dir.name, name], cwd=session.root, stdout=log,
+                                     session.dir.name, name, *provisional], cwd=session.root, stdout=log,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "DVC_STAGE": name})
-        session.write(name, "started", cmd=units[name].cmd, pid=proc.pid, started=time.time())
+        session.write(name, "started", cmd=units[name].cmd, pid=proc.pid, started=time.time(),
+                      provisional=provisional)
         print(f"lookahead: started {name} in the background, beside {current}", flush=True)
 
 
-def background(root: Path, session_id: str, name: str) -> int:
-    """A looked-ahead unit: run its command, then stash hard links of its outputs for its runner."""
+def snapshot(root: Path, paths: list[str]) -> dict[str, list[int] | None]:
+    """(inode, change time, size) of every file and folder at or under `paths`; None for a missing path.
+    DVC removing, restoring or re-linking a file changes its inode or its change time."""
+    found: dict[str, list[int] | None] = {}
+    for rel in paths:
+        top = root / rel
+        for path in [top, *sorted(top.rglob("*"))] if top.is_dir() else [top]:
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                found[str(path.relative_to(root))] = None
+                continue
+            found[str(path.relative_to(root))] = [st.st_ino, st.st_ctime_ns, st.st_size]
+    return found
+
+
+def background(root: Path, session_id: str, name: str, provisional: list[str]) -> int:
+    """A looked-ahead unit: run its command, then stash hard links of its outputs for its runner.
+
+    Its provisional upstream units' outputs must stay untouched while it runs: DVC reaching one of
+    those stages (removing and re-linking its outputs) makes this run stale, and its runner reruns it."""
     session = Session(root, session_id)
-    unit = U.load(root)[name]
-    code = subprocess.call(_argv(unit.cmd), cwd=root)
+    units = U.load(root)
+    unit, read = units[name], [out for up in provisional for out in units[up].outs]
+    before = snapshot(root, read)
+    code = subprocess.call(_argv(unit.cmd), cwd=root) if None not in before.values() else None
     state = "failed"
     if code == 0 and all((root / out).exists() for out in unit.outs):
+        state = "done" if snapshot(root, read) == before else "stale"
+    if state == "done":
         shutil.rmtree(session.stash(name), ignore_errors=True)
         for i, out in enumerate(unit.outs):
             _link_copy(root / out, session.stash(name) / str(i))
-        state = "done"
     session.write(name, "result", state=state, rc=code, ended=time.time())
-    return code
+    return 0 if code is None else code
 
 
 def _collect(session: Session, unit: U.Unit, units: dict[str, U.Unit], jobs: int) -> bool:
@@ -281,6 +380,9 @@ def _collect(session: Session, unit: U.Unit, units: dict[str, U.Unit], jobs: int
         time.sleep(POLL_S)
     result = session.result(unit.name) or {"state": "interrupted"}
     sys.stdout.write(session.log(unit.name).read_text(errors="replace"))
+    redone = [up for up in started.get("provisional", []) if not session.handed(up)]
+    if redone:
+        result = {"state": f"read {', '.join(redone)} before DVC recorded it from elsewhere", "rc": result.get("rc")}
     if result["state"] == "done" and restore(session, unit):
         print(f"lookahead: {unit.name} ran in the background ({result['ended'] - started['started']:.1f} s); "
               "its outputs are handed over", flush=True)
@@ -293,12 +395,12 @@ def _collect(session: Session, unit: U.Unit, units: dict[str, U.Unit], jobs: int
 def foreground(root: Path, argv: list[str]) -> int:
     """Run this stage's unit (or collect it from the background) and keep the free slots busy."""
     name = os.environ.get("DVC_STAGE", "").rpartition(":")[2]
-    session_id = dvc_session() if name else None
+    dvc = dvc_session() if name else None
     params = yaml.safe_load((root / "params.yaml").read_text())
     jobs = at_once(params)
-    if session_id is None or jobs < 2:
+    if dvc is None or jobs < 2:
         return subprocess.call(argv, cwd=root)
-    session = Session(root, session_id)
+    session = Session(root, dvc[0], force=dvc[1])
     clear_other_sessions(session)
     units = U.load(root, params)
     if name not in units:
@@ -316,6 +418,7 @@ def foreground(root: Path, argv: list[str]) -> int:
         signal.signal(sig, stop)
     started = session.started(name)
     if started is not None and started["cmd"] == units[name].cmd and _collect(session, units[name], units, jobs):
+        session.mark_handed(name)
         session.mark_done(name)
         return 0
     procs.append(subprocess.Popen(argv, cwd=root))
@@ -331,7 +434,7 @@ def main(args: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if args is None else args)
     root = Path(os.environ.get("SSVIF_ROOT", ".")).resolve()
     if args[:1] == ["--background"]:
-        return background(root, args[1], args[2])
+        return background(root, args[1], args[2], args[3:])
     if args[:1] == ["--"]:
         args = args[1:]
     if not args:

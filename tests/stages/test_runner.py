@@ -1,6 +1,7 @@
 """The unit runner (pipeline.dag.runner): independent units run beside DVC's, under real `dvc repro`."""
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from pipeline.dag import runner
+from pipeline.dag import units as U
 from pipeline.dag.units import RUNNER, load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,3 +157,104 @@ def test_a_units_bytes_do_not_depend_on_what_runs_beside_it(tmp_path):
     assert alone and all(p.wait() == 0 for p in beside)
     for i in range(2):
         assert (tmp_path / f"alone{i}").read_bytes() == (tmp_path / f"beside{i}").read_bytes()
+
+
+WAIT = """import glob, pathlib, sys, time
+pattern, out, text = sys.argv[1:]
+t = time.time()
+while not glob.glob(pattern) and time.time() - t < 60:
+    time.sleep(0.02)
+ok = bool(glob.glob(pattern))
+print(out, 'saw', pattern, ok)
+pathlib.Path(out).write_text(text)
+sys.exit(0 if ok else 5)
+"""
+# y: marks its start, optionally waits for a glob, then writes out/y.txt from out/x.txt
+CHAIN_Y = """import glob, pathlib, sys, time
+pathlib.Path('marks', 'y').touch()
+pattern = sys.argv[1] if len(sys.argv) > 1 else ''
+t = time.time()
+while pattern and not glob.glob(pattern) and time.time() - t < 60:
+    time.sleep(0.02)
+pathlib.Path('out', 'y.txt').write_text(open('out/x.txt').read() + 'y')
+"""
+STATE = "data/work/lookahead/*"
+
+
+def _chain(tmp: Path, wait_for: str, y_waits_for: str = "") -> None:
+    """root -> l; root -> x -> y; report reads l and y. DVC's order: root, l, x, y, report.
+    l (in the foreground) succeeds only once `wait_for` exists: y must get going while DVC is at l,
+    before DVC has reached x."""
+    (tmp / "marks").mkdir()
+    (tmp / "out").mkdir()
+    (tmp / "wait.py").write_text(WAIT)
+    (tmp / "y.py").write_text(CHAIN_Y)
+    (tmp / "params.yaml").write_text(yaml.safe_dump({"profile": "quick", "quick": {"jobs": 2, "threads": 1}}))
+    cat = "python -c " + shlex.quote("import pathlib; pathlib.Path('report.txt').write_text("
+                                     "open('out/l.txt').read()+open('out/y.txt').read())")
+    root = {"stages": {
+        "root": {"cmd": f"{RUNNER} {_write('out/root.txt', 'r')}", "outs": ["out/root.txt"]},
+        "report": {"cmd": f"{RUNNER} {cat}", "deps": ["out/l.txt", "out/y.txt"], "outs": ["report.txt"]}}}
+    x = "python -c " + shlex.quote("import pathlib; pathlib.Path('out/x.txt').write_text(open('out/root.txt').read()+'x')")
+    work = {"stages": {"unit": {"foreach": {
+        "l": {"cmd": f"python wait.py '{wait_for}' out/l.txt l", "dep": "out/root.txt"},
+        "x": {"cmd": x, "dep": "out/root.txt"},
+        "y": {"cmd": f"python y.py '{y_waits_for}'", "dep": "out/x.txt"}},
+        "do": {"wdir": "../..", "cmd": f"{RUNNER} ${{item.cmd}}", "deps": ["${item.dep}"], "outs": ["out/${key}.txt"]}}}}
+    (tmp / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
+    (tmp / "dag" / "work").mkdir(parents=True)
+    (tmp / "dag" / "work" / "dvc.yaml").write_text(yaml.safe_dump(work, sort_keys=False))
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=tmp, check=True)
+
+
+def test_the_chain_order_is_dvcs(tmp_path):
+    _chain(tmp_path, "marks/y")
+    order, changed = runner.dvc_plan(tmp_path, force=False)
+    assert order == ["root", "unit@l", "unit@x", "unit@y", "report"] and changed == order
+
+
+def test_a_unit_goes_ahead_on_an_upstream_finished_in_the_background(tmp_path):
+    """l only ends once y has finished in the background, while DVC has not reached x: without provisional
+    upstreams y could not start before DVC records x, and l would fail (exit 5)."""
+    _chain(tmp_path, f"{STATE}/unit@y.result.json")
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "unit@y ran in the background" in run.stdout and "running it here" not in run.stdout, run.stdout
+    started = json.loads(next(tmp_path.glob(f"{STATE}/unit@y.started.json")).read_text())
+    assert started["provisional"] == ["unit@x"]
+    assert (tmp_path / "report.txt").read_text() == "lrxy"
+    again = _dvc(tmp_path, "repro")
+    assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+
+def test_a_unit_that_read_an_upstream_dvc_then_touched_runs_again(tmp_path):
+    """y starts on x's background outputs and keeps running until DVC has handed x over (removing and
+    restoring out/x.txt): its run is stale, and y's runner computes it again."""
+    _chain(tmp_path, "marks/y", y_waits_for=f"{STATE}/handed/unit@x")
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "unit@x ran in the background" in run.stdout, run.stdout
+    assert "background run of unit@y did not finish cleanly (stale" in run.stdout, run.stdout
+    assert (tmp_path / "report.txt").read_text() == "lrxy"
+
+
+def test_an_incremental_repro_looks_ahead_only_at_what_dvc_will_run(tmp_path):
+    """After a full repro, only b changes: nothing else (root, a, having no changed upstream) may run."""
+    _project(tmp_path, _write("out/a.txt", "a"), _write("out/b.txt", "b"))
+    assert _dvc(tmp_path, "repro").returncode == 0
+    root_ino = (tmp_path / "out" / "root.txt").stat().st_ino
+    work = tmp_path / "dag" / "work" / "dvc.yaml"
+    work.write_text(work.read_text().replace("'b'", "'B'"))
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Running stage 'dag/work/dvc.yaml:unit@b'" in run.stdout and "lookahead: started" not in run.stdout, run.stdout
+    assert (tmp_path / "out" / "root.txt").stat().st_ino == root_ino
+    assert (tmp_path / "report.txt").read_text() == "aB"
+
+
+def test_force_and_downstream_of_the_plan():
+    assert runner.forced(["dvc", "repro", "--force"]) and runner.forced(["python", "-m", "dvc", "repro", "-f"])
+    assert not runner.forced(["dvc", "repro"]) and not runner.forced(["dvc", "status", "-f"])
+    a, b, c = (U.Unit(n, "", [], [], []) for n in "abc")
+    b.upstream, c.upstream = {"a"}, {"b"}
+    assert runner._downstream({"a": a, "b": b, "c": c}, ["b"]) == {"b", "c"}
