@@ -319,7 +319,9 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
             continue
         if all(recorded(up) or session.finished(up) for up in unit.upstream):
             found.append((name, sorted(up for up in unit.upstream if not recorded(up))))
-    return sorted(found, key=lambda entry: order.get(entry[0], len(order)))
+    # Units on recorded inputs first: a provisional unit is wasted if DVC reaches its upstream stage
+    # (removing and re-linking the outputs it reads) before it ends.
+    return sorted(found, key=lambda entry: (bool(entry[1]), order.get(entry[0], len(order))))
 
 
 def launch(units: dict[str, U.Unit], session: Session, current: str, slots: int) -> None:
@@ -372,6 +374,23 @@ def background(root: Path, session_id: str, name: str, provisional: list[str]) -
     return 0 if code is None else code
 
 
+def drop_doomed(session: Session, upstream: str) -> None:
+    """DVC has reached `upstream` (and removed its outputs): a background unit still reading them
+    provisionally would end stale. Stop it now and forget it, so it starts again once DVC records
+    `upstream`."""
+    for name in session.running():
+        started = session.started(name)
+        if upstream in started.get("provisional", []):
+            _stop(started["pid"])
+            while _alive(started["pid"]):
+                time.sleep(POLL_S)
+            for kind in ("started", "result"):
+                (session.dir / f"{name}.{kind}.json").unlink(missing_ok=True)
+            shutil.rmtree(session.stash(name), ignore_errors=True)
+            print(f"lookahead: stopped {name}, which read {upstream} before DVC reached it; it starts again "
+                  "once DVC records it", flush=True)
+
+
 def _collect(session: Session, unit: U.Unit, units: dict[str, U.Unit], jobs: int) -> bool:
     """Wait for `unit`'s background run (keeping `jobs` slots busy meanwhile) and hand its outputs over."""
     started = session.started(unit.name)
@@ -416,6 +435,7 @@ def foreground(root: Path, argv: list[str]) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
+    drop_doomed(session, name)
     started = session.started(name)
     if started is not None and started["cmd"] == units[name].cmd and _collect(session, units[name], units, jobs):
         session.mark_handed(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -227,15 +228,35 @@ def test_a_unit_goes_ahead_on_an_upstream_finished_in_the_background(tmp_path):
     assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
 
 
-def test_a_unit_that_read_an_upstream_dvc_then_touched_runs_again(tmp_path):
-    """y starts on x's background outputs and keeps running until DVC has handed x over (removing and
-    restoring out/x.txt): its run is stale, and y's runner computes it again."""
+def test_a_unit_reading_an_upstream_that_dvc_reaches_is_stopped_and_runs_again(tmp_path):
+    """y starts on x's background outputs and would keep running until DVC has handed x over: when DVC
+    reaches x (removing out/x.txt), x's runner stops y, and y runs again on the recorded x."""
     _chain(tmp_path, "marks/y", y_waits_for=f"{STATE}/handed/unit@x")
     run = _dvc(tmp_path, "repro")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "unit@x ran in the background" in run.stdout, run.stdout
-    assert "background run of unit@y did not finish cleanly (stale" in run.stdout, run.stdout
+    assert "lookahead: stopped unit@y, which read unit@x before DVC reached it" in run.stdout, run.stdout
     assert (tmp_path / "report.txt").read_text() == "lrxy"
+
+
+def test_a_background_unit_whose_provisional_input_changed_while_it_ran_is_stale(tmp_path):
+    """The guard itself: x's output replaced (as DVC's removal and re-link do) while y runs -> y is stale,
+    its outputs are not stashed; untouched -> done and stashed."""
+    _chain(tmp_path, "marks/y")
+    (tmp_path / "out" / "root.txt").write_text("r")
+    (tmp_path / "out" / "x.txt").write_text("rx")
+    session = runner.Session(tmp_path, "s")
+    assert runner.background(tmp_path, "s", "unit@y", ["unit@x"]) == 0
+    assert session.result("unit@y")["state"] == "done" and (session.stash("unit@y") / "0").exists()
+    replace = ("import os, pathlib; pathlib.Path('out/x.new').write_text('rx'); os.replace('out/x.new', 'out/x.txt');"
+               "pathlib.Path('out/y.txt').write_text('rxy')")
+    work = tmp_path / "dag" / "work" / "dvc.yaml"
+    dag = yaml.safe_load(work.read_text())
+    dag["stages"]["unit"]["foreach"]["y"]["cmd"] = "python -c " + shlex.quote(replace)
+    work.write_text(yaml.safe_dump(dag, sort_keys=False))
+    shutil.rmtree(session.stash("unit@y"))
+    assert runner.background(tmp_path, "s", "unit@y", ["unit@x"]) == 0
+    assert session.result("unit@y")["state"] == "stale" and not session.stash("unit@y").exists()
 
 
 def test_an_incremental_repro_looks_ahead_only_at_what_dvc_will_run(tmp_path):
