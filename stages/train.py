@@ -27,30 +27,46 @@ def params_for(run_name: str, run: dict) -> list[str]:
     model = f"{{profile}}.models.{run['model']}"
     if run["framework"] == "original":
         keys = ["profile", "seed", f"runs.{run_name}", "{profile}.original", "{profile}.original_schedule", model,
-                "{profile}.threads", "{profile}.gpus"]
+                "{profile}.lr_scale", "{profile}.threads", "{profile}.gpus"]
         return keys + (["{profile}.sensing"] if run["model"] == SENSED else [])
-    keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "{profile}.train", "{profile}.segformer", model,
-            "{profile}.threads", "{profile}.gpus"]
+    keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "ssvif_lr", "{profile}.train",
+            "{profile}.segformer", model, "{profile}.lr_scale", "{profile}.threads", "{profile}.gpus"]
     return keys + (["weighting"] if run.get("headline") else [])
 
 
 def settings(params: dict, run_name: str, seed: int | None = None):
     """RunSettings of `run_name` from params (also used by tests and benchmarks); `seed` defaults to params `seed`."""
     from pipeline.train.run import RunSettings
-    from pipeline.params import get, profile_section, run_weighting
+    from pipeline.params import ParamsError, get, profile_section, run_weighting
 
     run = get(params, f"runs.{run_name}")
     seed = int(params["seed"] if seed is None else seed)
-    common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=seed)
+    common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=seed,
+                  lr_scale=_positive(params, f"{params['profile']}.lr_scale"))
     if run["framework"] == "original":
         # only EMMA's framework has sensing networks; a params.yaml without the block keeps the ideal sensors
         sensing = params[params["profile"]].get("sensing", {}) if run["model"] == "emma" else {}
         schedule = params[params["profile"]].get("original_schedule", {})  # absent: off, as before the block
         return RunSettings(train=profile_section(params, "original"), sensing=dict(sensing), schedule=dict(schedule),
                            **common)
-    return RunSettings(train=profile_section(params, "train"), segformer=profile_section(params, "segformer"),
+    train = profile_section(params, "train")
+    if "lr" in train:  # the rule replaced it: a leftover (e.g. `-S quick.train.lr=...`) must not be ignored silently
+        raise ParamsError(f"params.yaml: {params['profile']}.train.lr is not read: SSVIF trains at ssvif_lr x "
+                          f"{params['profile']}.lr_scale, as every framework at its paper's rate; set those instead")
+    return RunSettings(train=train, segformer=profile_section(params, "segformer"),
                        loss=get(params, "loss"), weightings=get(params, "weightings"),
-                       weighting=run_weighting(params, run_name), **common)
+                       weighting=run_weighting(params, run_name), ssvif_lr=_positive(params, "ssvif_lr"), **common)
+
+
+def _positive(params: dict, key: str) -> float:
+    """A learning-rate param (`ssvif_lr`, `<profile>.lr_scale`) as a positive number; the error names the key."""
+    from pipeline.params import ParamsError, get
+    from pipeline.train.learning_rate import positive_number
+
+    try:
+        return positive_number(get(params, key), key)
+    except ValueError as error:
+        raise ParamsError(f"params.yaml: {error}") from error
 
 
 def _sensing(s, sensing_dir: Path | None):

@@ -10,6 +10,7 @@ from torch.utils.data import Dataset
 from pipeline.data.io import read_infrared, read_label, read_visible
 from pipeline.data.raw_layout import pair_paths
 from pipeline.data.registry import DatasetSpec
+from pipeline.models.inputs import unit_images
 
 IGNORE = 255
 
@@ -65,9 +66,8 @@ class PairDataset(Dataset):
             arrays = self._crop(arrays, fills, rng)
         if self.augment and rng.random() < 0.5:
             arrays = [a[:, ::-1] for a in arrays]
-        item = {"ir": torch.from_numpy(np.array(arrays[0])).float().div_(255).unsqueeze(0),
-                "vis": torch.from_numpy(np.array(arrays[1])).float().div_(255).permute(2, 0, 1).contiguous(),
-                "stem": stem}
+        ir, vis = unit_images(arrays[0], arrays[1])  # the fuse path's conversion (pipeline.models.inputs)
+        item = {"ir": ir, "vis": vis.contiguous(), "stem": stem}
         if self.with_label:
             item["label"] = torch.from_numpy(np.array(arrays[2])).long()
         return item

@@ -22,19 +22,18 @@ import torch
 
 from pipeline.cpus import available_cpus
 from pipeline.layout import stem_image
-from pipeline.models.inputs import model_inputs, to_rgb
+from pipeline.models.inputs import prepare_inputs, to_rgb, unit_images
 
 # (uint8 infrared (H, W), uint8 visible (H, W, 3)) -> uint8 RGB (H, W, 3)
 Fuser = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def to_tensors(ir: np.ndarray, vis: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 ir (H, W) and vis (H, W, 3) -> (1, 1, H, W), (1, 3, H, W) float in [0, 1]."""
+    """uint8 ir (H, W) and vis (H, W, 3) -> (1, 1, H, W), (1, 3, H, W) float in [0, 1] (as training: `unit_images`)."""
     if ir.shape[:2] != vis.shape[:2]:
         raise ValueError(f"infrared {ir.shape[:2]} and visible {vis.shape[:2]} differ in size")
-    ir_t = torch.from_numpy(np.array(ir, copy=True)).float().div(255)[None, None]
-    vis_t = torch.from_numpy(np.array(vis, copy=True)).float().div(255).permute(2, 0, 1)[None]
-    return ir_t, vis_t
+    ir_t, vis_t = unit_images(ir, vis)
+    return ir_t[None], vis_t[None]
 
 
 @torch.inference_mode()
@@ -42,7 +41,7 @@ def fuse_arrays(model, channels: int, ir: np.ndarray, vis: np.ndarray) -> np.nda
     """One pair of uint8 arrays -> the fused uint8 RGB (H, W, 3); Y outputs take the visible CbCr."""
     device = next(model.parameters()).device
     ir_t, vis_t = (t.to(device) for t in to_tensors(ir, vis))
-    fused = model(*model_inputs(ir_t, vis_t, channels))
+    fused = model(*prepare_inputs(ir_t, vis_t, channels))  # the training step's inputs (pipeline.models.inputs)
     rgb = to_rgb(fused, vis_t)[0].permute(1, 2, 0)
     return (rgb * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
 

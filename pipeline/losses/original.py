@@ -77,7 +77,8 @@ def emma_loss(model, fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -
 
 @dataclass(frozen=True)
 class OriginalFramework:
-    """loss(model, fused, ir, vis) and the original learning rate; note: the variant trained here."""
+    """loss(model, fused, ir, vis) and the original paper's learning rate (a run trains at it x
+    `<profile>.lr_scale`: pipeline.train.learning_rate); note: the variant trained here."""
 
     loss: Callable
     lr: float

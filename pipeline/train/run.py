@@ -17,6 +17,7 @@ from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
 from pipeline.losses.original import (EMMA_LEARNED_SENSING_NOTE, emma_learned_framework, original_framework,
                                       retrain_note)
 from pipeline.train.config import TrainConfig
+from pipeline.train.learning_rate import positive_number, scaled_lr
 from pipeline.train.schedule import STAGE_SCHEDULE_NOTE
 from pipeline.train.selection import BestValidation, LastEpoch
 from pipeline.train.strategies import OriginalStrategy, SSVIFStrategy
@@ -38,10 +39,26 @@ class RunSettings:
     weighting: str | None = None  # pipeline.params.run_weighting
     sensing: dict = field(default_factory=dict)  # <profile>.sensing (+ the folder's digests) of original EMMA runs
     schedule: dict = field(default_factory=dict)  # <profile>.original_schedule (original runs)
+    lr_scale: float = 1.0  # <profile>.lr_scale: every framework trains at its paper's learning rate x this
+    ssvif_lr: float | None = None  # params `ssvif_lr`: SSVIF's paper learning rate (ssvif runs)
 
     @property
     def framework(self) -> str:
         return self.run["framework"]
+
+    @property
+    def paper_lr(self) -> float:
+        """The framework's paper learning rate: SSVIF's `ssvif_lr`, an original's own (ORIGINAL_FRAMEWORKS)."""
+        if self.framework == "original":
+            return original_framework(self.run["model"]).lr
+        if self.ssvif_lr is None:
+            raise ValueError(f"run {self.name}: an SSVIF run needs ssvif_lr (params `ssvif_lr`, the paper's rate)")
+        return positive_number(self.ssvif_lr, "ssvif_lr")
+
+    @property
+    def lr(self) -> float:
+        """The learning rate the run trains at: its paper's x lr_scale (pipeline.train.learning_rate)."""
+        return scaled_lr(self.paper_lr, self.lr_scale)
 
     @property
     def learned_sensing(self) -> bool:
@@ -61,13 +78,16 @@ class RunSettings:
 
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
-        rec = {"run": self.name, **{k: v for k, v in asdict(self).items() if k not in ("name", "sensing", "schedule")}}
+        rec = {"run": self.name, **{k: v for k, v in asdict(self).items()
+                                    if k not in ("name", "sensing", "schedule", "lr_scale", "ssvif_lr")}}
         # gradient_stats true is what every run did before it was a param: their records stay as they were
         if rec["train"].get("gradient_stats") is True:
             rec["train"] = {k: v for k, v in rec["train"].items() if k != "gradient_stats"}
         if self.framework == "original":
             rec["original_variant"] = original_framework(self.run["model"]).note
-            rec["lr"] = original_framework(self.run["model"]).lr
+            rec["lr"] = self.lr  # its paper's rate (the note) x lr_scale
+            if self.lr_scale != 1:  # 1 (the paper profile): the record every original run wrote before
+                rec["lr_scale"] = self.lr_scale
             rec["model_selection"] = LastEpoch.note
             if self.learned_sensing:  # the ideal variant's record stays the one every run wrote before
                 rec["original_variant"], rec["sensing"] = EMMA_LEARNED_SENSING_NOTE, self.sensing
@@ -77,6 +97,7 @@ class RunSettings:
             for key in ("segformer", "loss", "weightings", "weighting"):
                 rec.pop(key)
         else:
+            rec["train"] = {**rec["train"], "lr": self.lr}  # the rate it trains at, where records always had it
             rec["model_selection"] = BestValidation.note
             rec["stage_one"] = STAGE_SCHEDULE_NOTE
         return rec
@@ -92,11 +113,11 @@ def train_config(s: RunSettings) -> TrainConfig:
     common = dict(epochs=int(t["epochs"]), batch=int(t["batch"]), seed=int(s.seed), channels=int(s.run["channels"]),
                   max_steps_per_epoch=int(t.get("max_steps_per_epoch", 0)))
     if s.framework == "original":
-        return TrainConfig(lr=original_framework(s.run["model"]).lr, csc=False, two_stage=False, selection="last", **common)
+        return TrainConfig(lr=s.lr, csc=False, two_stage=False, selection="last", **common)
     gradient_stats = t.get("gradient_stats", True)
     if not isinstance(gradient_stats, bool):
         raise ValueError(f"train.gradient_stats={gradient_stats!r}: it must be true or false (the Eq. 8-9 statistics)")
-    return TrainConfig(lr=float(t["lr"]), patience=int(t["patience"]), csc=bool(s.run["csc"]),
+    return TrainConfig(lr=s.lr, patience=int(t["patience"]), csc=bool(s.run["csc"]),
                        two_stage=bool(s.run["two_stage"]), stage_one_max_epochs=int(t.get("stage_one_max_epochs", 0)),
                        gradient_stats=gradient_stats, **common)
 

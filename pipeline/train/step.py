@@ -14,7 +14,7 @@ from torch import nn
 
 from pipeline import distributed as dist
 from pipeline.losses.csc import csc_loss
-from pipeline.models.inputs import model_inputs
+from pipeline.models.inputs import prepare_inputs
 from pipeline.weighting.base import Weighting
 
 # loss_fn(model, fused, ir_in, vis_in) -> scalar L_fus
@@ -23,8 +23,7 @@ LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], torch.T
 
 def fusion_forward(fusion: nn.Module, batch: dict, channels: int, device: torch.device):
     """(fused features, fused image, ir input, vis input) of a batch {"ir": (B,1,H,W), "vis": (B,3,H,W)}."""
-    ir, vis = batch["ir"].to(device), batch["vis"].to(device)
-    ir_in, vis_in = model_inputs(ir, vis, channels)
+    ir_in, vis_in = prepare_inputs(batch["ir"], batch["vis"], channels, device)  # as the fuse path does
     features = fusion.features(ir_in, vis_in)
     fused = fusion.decode(features)
     return features, fused, ir_in, vis_in

@@ -44,7 +44,8 @@ def _trainer(crop, batch, checkpointing):
     run = {"framework": "ssvif", "model": "swinfusion", "dataset": "fmb", "channels": 3, "n_classes": 15,
            "lambda_color": 20, "csc": True, "two_stage": False}
     s = RunSettings(name="t", run=run, widths=p["models"]["swinfusion"], train={**p["train"], "crop": crop, "batch": batch},
-                    segformer=p["segformer"], loss=params["loss"], weightings=params["weightings"], weighting="gdwa")
+                    segformer=p["segformer"], loss=params["loss"], weightings=params["weightings"], weighting="gdwa",
+                    ssvif_lr=params["ssvif_lr"], lr_scale=p["lr_scale"])
     trainer = build_trainer(s, device="cpu", log=lambda _: None)
     set_checkpointing(trainer.strategy.fusion, checkpointing)
     trainer.strategy.begin_epoch(2, [])

@@ -88,7 +88,8 @@ def _ssvif_trainer():
         name="ssvif-swinfusion-fmb", run=params["runs"]["ssvif-swinfusion-fmb"], widths=q["models"]["swinfusion"],
         train={**q["train"], "epochs": 2, "batch": 4, "stage_one_max_epochs": 1, "patience": 5},
         segformer={**q["segformer"], "classifier_dropout_prob": 0.0, "drop_path_rate": 0.0},
-        loss=params["loss"], weightings=params["weightings"], weighting="gdwa", seed=0)
+        loss=params["loss"], weightings=params["weightings"], weighting="gdwa", seed=0, ssvif_lr=params["ssvif_lr"],
+        lr_scale=q["lr_scale"])
     trainer = build_trainer(settings, device="cpu", log=lambda line: None)
     for module in trainer.strategy.modules().values():
         for m in module.modules():

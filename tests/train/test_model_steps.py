@@ -22,7 +22,8 @@ def _settings(model: str, framework: str, channels: int) -> RunSettings:
     block = quick["train"] if framework == "ssvif" else quick["original"]
     return RunSettings(name="t", run=run, widths=quick["models"][model], train=block, seed=0,
                        segformer=quick["segformer"], loss=PARAMS["loss"], weightings=PARAMS["weightings"],
-                       weighting="gdwa" if framework == "ssvif" else None)
+                       weighting="gdwa" if framework == "ssvif" else None, ssvif_lr=PARAMS["ssvif_lr"],
+                       lr_scale=quick["lr_scale"])
 
 
 def _changed(before, module) -> bool:

@@ -15,7 +15,8 @@ def _settings(**train) -> RunSettings:
     quick = PARAMS["quick"]
     return RunSettings(name="t", run=PARAMS["runs"]["ssvif-swinfusion-fmb"], widths=quick["models"]["swinfusion"],
                        train={**quick["train"], **train}, segformer=quick["segformer"], loss=PARAMS["loss"],
-                       weightings=PARAMS["weightings"], weighting="fixed")
+                       weightings=PARAMS["weightings"], weighting="fixed", ssvif_lr=PARAMS["ssvif_lr"],
+                       lr_scale=quick["lr_scale"])
 
 
 def test_both_profiles_log_the_gradient_statistics():
