@@ -326,10 +326,11 @@ def build(params: dict) -> dict:
     stages["tables"] = {
         "cmd": (f"python -m stages.tables --metrics {L.METRICS} --runs {L.RUN_REPORTS} --out {L.TABLES} "
                 f"--headline {headline} --gradient {gradient} "
-                f"--readme {L.README}"),
+                f"--readme {L.README} --m3fd-split {L.split_file(DETECTION_DATASET)}"),
         # reports/README.md prints digests of all project code and of params.yaml: the stage
         # depends on exactly those files, so the README can never go stale.
-        "deps": sorted(set(_code("tables")) | set(L.digested_files(ROOT))) + sorted(tables.inputs(params)),
+        "deps": sorted(set(_code("tables")) | set(L.digested_files(ROOT))) + sorted(tables.inputs(params))
+        + [L.split_file(DETECTION_DATASET)],  # the README names the M3FD split and its near-duplicates
         "params": _static_params("tables"),
         "outs": [_uncached(L.TABLES), _uncached(L.README)],
         "metrics": [_uncached(headline), _uncached(gradient)],
