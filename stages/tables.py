@@ -2,10 +2,11 @@
 
 python -m stages.tables --metrics reports/metrics --runs reports/runs --out reports/tables \
     --headline reports/metrics/headline.json --gradient reports/metrics/gradient.json \
-    --readme reports/README.md --figures reports/figures/paper
+    --readme reports/README.md --m3fd-split data/splits/m3fd.json --figures reports/figures/paper
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -50,9 +51,11 @@ def inputs(params: dict, metrics: str = layout.METRICS, runs: str = layout.RUN_R
 @click.option("--headline", type=click.Path(path_type=Path), required=True, help="headline.json to write")
 @click.option("--gradient", type=click.Path(path_type=Path), required=True, help="gradient.json to write")
 @click.option("--readme", type=click.Path(path_type=Path), required=True, help="README.md to write")
+@click.option("--m3fd-split", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="data/splits/m3fd.json: the README names its method and near-duplicate count")
 @click.option("--figures", type=click.Path(path_type=Path), default=Path(layout.PAPER_FIGURES),
               show_default=True, help="where the figures stage writes (only linked from the README)")
-def main(metrics, runs, out, headline, gradient, readme, figures):
+def main(metrics, runs, out, headline, gradient, readme, m3fd_split, figures):
     from pipeline.params import get, load_params, params_path, project_root
 
     params = load_params()
@@ -89,6 +92,11 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
         summary = gradient_summary(read_history(history.read_text()), run)
     atomic_write_json(gradient, summary or {"run": None, "alpha_cf_published": published_alpha_cf()})
 
+    split = None
+    if m3fd_split is not None:
+        if not m3fd_split.is_file():
+            raise click.ClickException(f"{m3fd_split} is missing: `dvc repro split@m3fd` writes it")
+        split = json.loads(m3fd_split.read_text())
     # Which weights the downstream models started from, as the `visible` baseline's scores record it.
     starts = {name: store.load(rel).get("init") for name, rel in start_files(methods).items()}
     base = readme.parent
@@ -99,7 +107,8 @@ def main(metrics, runs, out, headline, gradient, readme, figures):
         code_sha=code_digest(project_root()), params_sha=file_digest(params_path()),
         tables=tables, table_links=table_links, figure_links=[(rel(figures / n), c) for n, c in FIGURES],
         gradient=summary, tolerance=tolerance, starts=starts, sanity_link=rel(layout.SANITY),
-        originals=get(params, f"{params['profile']}.originals.source"), protocol_link=rel(layout.PROTOCOL))
+        originals=get(params, f"{params['profile']}.originals.source"), protocol_link=rel(layout.PROTOCOL),
+        m3fd_split=split)
     atomic_write_text(readme, text)
     click.echo(f"tables: {len(tables)} x {len(FORMATS)} formats in {out}; headline in {headline}; README {readme}")
 

@@ -137,6 +137,19 @@ def released_originals(params: dict) -> bool:
     return validate_source(source) in ("official", "local")
 
 
+def _split_fields(dataset: str) -> dict:
+    """split@<dataset>'s own param key (p0) and code file (c0): M3FD's `m3fd_split` and grouped-split
+    module (stages.split.params_for / modules_for); MSRS and FMB repeat a key and a file they already
+    have (DVC de-duplicates), so their stages stay as they were."""
+    stage = _stage_module("split")
+    keys = stage.params_for(dataset) or stage.PARAMS[-1:]
+    files = sorted({f for m in stage.modules_for(dataset) for f in code_deps(ROOT, m)} - set(_code("split")))
+    files = files or ["stages/split.py"]
+    if len(keys) != 1 or len(files) != 1:
+        raise ValueError(f"split@{dataset}: {keys} / {files}: the split stage has one param and one code slot")
+    return {"p0": keys[0], "c0": files[0]}
+
+
 def _uncached(path: str) -> dict:
     return {path: {"cache": False}}
 
@@ -156,12 +169,12 @@ def build(params: dict) -> dict:
         },
     }
     stages["split"] = {
-        "foreach": list(DATASETS),
+        "foreach": {d: {"dataset": d, **_split_fields(d)} for d in DATASETS},
         "do": {
-            "cmd": f"python -m stages.split --dataset {I} --raw {L.raw_dir(I)} --out {L.split_file(I)}",
-            "deps": _code("split") + [L.raw_dir(I)],
-            "params": [k.replace(D, I) for k in _static_params("split")],
-            "outs": [_uncached(L.split_file(I))],
+            "cmd": f"python -m stages.split --dataset {D} --raw {L.raw_dir(D)} --out {L.split_file(D)}",
+            "deps": _code("split") + ["${item.c0}", L.raw_dir(D)],
+            "params": _static_params("split") + ["${item.p0}"],
+            "outs": [_uncached(L.split_file(D))],
         },
     }
     released = released_originals(params)
@@ -313,10 +326,11 @@ def build(params: dict) -> dict:
     stages["tables"] = {
         "cmd": (f"python -m stages.tables --metrics {L.METRICS} --runs {L.RUN_REPORTS} --out {L.TABLES} "
                 f"--headline {headline} --gradient {gradient} "
-                f"--readme {L.README}"),
+                f"--readme {L.README} --m3fd-split {L.split_file(DETECTION_DATASET)}"),
         # reports/README.md prints digests of all project code and of params.yaml: the stage
         # depends on exactly those files, so the README can never go stale.
-        "deps": sorted(set(_code("tables")) | set(L.digested_files(ROOT))) + sorted(tables.inputs(params)),
+        "deps": sorted(set(_code("tables")) | set(L.digested_files(ROOT))) + sorted(tables.inputs(params))
+        + [L.split_file(DETECTION_DATASET)],  # the README names the M3FD split and its near-duplicates
         "params": _static_params("tables"),
         "outs": [_uncached(L.TABLES), _uncached(L.README)],
         "metrics": [_uncached(headline), _uncached(gradient)],

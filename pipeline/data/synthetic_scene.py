@@ -82,6 +82,7 @@ FOG = {"default": (0.55, 0.75), "m3fd": (0.4, 0.6)}
 # its day-time brightness each element keeps (M3FD: vehicles' lights and paint under street light;
 # lamps shine). People reflect nothing: they stay dark.
 NIGHT_REFLECT = {"m3fd": {"car": 0.35, "truck": 0.35, "bus": 0.35, "motorcycle": 0.3, "lamp": 1.0}}
+MIN_BOX_PIXELS = 12  # an instance with fewer visible pixels (after occlusion or cropping) gets no box
 CONDITIONS = ("day", "night", "fog")
 CONDITION_P = (0.45, 0.35, 0.2)
 
@@ -96,6 +97,9 @@ class Scene:
     elements: np.ndarray
     condition: str
     boxes: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    # Instance map (H, W) int16 (0 = none) and the element of each instance id: boxes of a crop.
+    instances: np.ndarray | None = None
+    kinds: tuple[str, ...] = ()
 
 
 class _Canvas:
@@ -336,12 +340,19 @@ def render_scene(dataset: str, rng: np.random.Generator, height: int, width: int
     temp += rng.normal(0, 0.012, size=(h, w)).astype(np.float32) + rng.normal(0, 0.008, size=(1, w)).astype(np.float32)
     ir = np.clip(temp * 255 + 0.5, 0, 255).astype(np.uint8)
     vis_u8 = np.clip(vis + 0.5, 0, 255).astype(np.uint8)
+    kinds = tuple(c.instances)
+    return Scene(vis_u8, ir, c.elements, condition, visible_boxes(c.inst, kinds), c.inst, kinds)
+
+
+def visible_boxes(instances: np.ndarray, kinds: tuple[str, ...]) -> list[tuple[str, int, int, int, int]]:
+    """[(element, xmin, ymin, xmax, ymax)] of every instance with at least MIN_BOX_PIXELS pixels in
+    ``instances`` (an instance map, or a crop of one): the boxes of what remains visible."""
     boxes = []
-    for i, kind in enumerate(c.instances[1:], start=1):
-        ys, xs = np.nonzero(c.inst == i)
-        if ys.size >= 12:  # boxes of what remains visible after occlusion
+    for i, kind in enumerate(kinds[1:], start=1):
+        ys, xs = np.nonzero(instances == i)
+        if ys.size >= MIN_BOX_PIXELS:
             boxes.append((kind, int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1))
-    return Scene(vis_u8, ir, c.elements, condition, boxes)
+    return boxes
 
 
 def class_lut(dataset: str, classes: tuple[str, ...]) -> np.ndarray:

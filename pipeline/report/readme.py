@@ -53,10 +53,25 @@ def _starting_points(starts: dict[str, dict | None]) -> list[str]:
     return lines
 
 
+def m3fd_split_line(split: dict) -> str:
+    """One provenance line: the M3FD split's method, sizes and test frames with a near-duplicate in train
+    (the split file's `near_duplicates`, pipeline/data/grouped_split.py; a file without `method` is the
+    random split of before the option)."""
+    sizes = "/".join(str(len(split[p])) for p in ("train", "val", "test"))
+    line = (f"- M3FD split: `{split.get('method', 'random')}` (seed {split['seed']}; train/val/test {sizes}; "
+            "`m3fd_split.method` in params.yaml)")
+    near = split.get("near_duplicates")
+    if near:
+        line += (f"; test images with a near-duplicate in train: {near['test_in_train']} of {len(split['test'])} "
+                 f"(same sequence group as a train frame; {near['groups']} groups)")
+    return line
+
+
 def render_readme(*, profile: str, source: str, weighting: str, code_sha: str, params_sha: str,
                   tables: list, table_links: dict[str, list[str]], figure_links: list[tuple[str, str]],
                   gradient: dict | None, tolerance: float, starts: dict[str, dict | None] | None = None,
-                  sanity_link: str, originals: str = "synthetic", protocol_link: str = "") -> str:
+                  sanity_link: str, originals: str = "synthetic", protocol_link: str = "",
+                  m3fd_split: dict | None = None) -> str:
     """Markdown text; ``tables`` are built tables, links are relative to the README."""
     lines = ["# Reproduced results of SSVIF", ""]
     if profile == "quick" or source == "synthetic":
@@ -77,6 +92,7 @@ def render_readme(*, profile: str, source: str, weighting: str, code_sha: str, p
         + ("the authors' released models, one per architecture on every dataset, as the paper" if originals in
            ("official", "local") else "each original retrained with its own framework on each dataset by this "
            "project, not the authors' released models the paper evaluates") + ")",
+        *([m3fd_split_line(m3fd_split)] if m3fd_split else []),
         *([f"- how every number is computed, and where each choice comes from: [protocol]({protocol_link})"]
           if protocol_link else []),
         f"- code digest: `{code_sha}` (sha256 over {' and '.join(CODE_GLOBS)} sorted by path, "

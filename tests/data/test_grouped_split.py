@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.data.grouped_split import (grouped_split, near_duplicates, nearest_distances, sequence_groups,
-                                         thumbnail)
+from pipeline.data.grouped_split import (grouped_split, leaked, m3fd_split, near_duplicates, nearest_distances,
+                                         sequence_groups, thumbnail)
 from pipeline.data.registry import DATASETS
 from pipeline.data.splits import make_split
 
@@ -91,3 +91,39 @@ def test_random_split_leaks_near_duplicates_and_grouped_does_not():
     # Frames of one sequence are near each other, other sequences far: the threshold sits in between.
     assert nearest_distances(images(grouped["train"]), images(grouped["test"])).min() > 25
     assert len(grouped["test"]) == len(grouped["val"]) == 20
+
+
+def test_m3fd_split_random_is_the_default_split_unchanged():
+    """`random` keeps make_split's stems and rule (frozen here on a fixed name list, seed 0) and adds the
+    method and the near-duplicate count; the groups only count, never move a stem."""
+    frames = _sequences([4] * 10, seed=1)
+    thumbs = {s: thumbnail(im) for s, im in frames.items()}
+    stems = sorted(frames)
+    split = m3fd_split(DATASETS["m3fd"], stems, thumbs, 0, (0.8, 0.1, 0.1), "random")
+    default = make_split(DATASETS["m3fd"], {"all": stems}, seed=0, val_fraction=0.1)
+    assert {k: v for k, v in split.items() if k not in ("method", "near_duplicates")} == default
+    assert split["val"] == ["00014", "00018", "00022", "00036"]  # make_split's output before the option
+    assert split["test"] == ["00005", "00008", "00020", "00038"]
+    assert split["method"] == "random" and split["near_duplicates"]["groups"] == 10
+    assert split["near_duplicates"]["test_in_train"] == 4  # every test frame's sequence has train frames
+
+
+def test_m3fd_split_grouped_keeps_sequences_whole():
+    frames = _sequences([3, 5, 2, 6, 4, 1, 7, 2, 5, 5] * 3, seed=2)
+    thumbs = {s: thumbnail(im) for s, im in frames.items()}
+    split = m3fd_split(DATASETS["m3fd"], sorted(frames), thumbs, 0, (0.8, 0.1, 0.1), "grouped")
+    groups = sequence_groups(frames, thumbs)
+    side = {s: p for p in ("train", "val", "test") for s in split[p]}
+    assert len(groups) == 30 and all(len({side[s] for s in g}) == 1 for g in groups)
+    assert split["method"] == "grouped" and split["rule"].startswith("M3FD grouped")
+    assert split["near_duplicates"]["test_in_train"] == split["near_duplicates"]["val_in_train"] == 0
+    assert leaked(groups, split, "train") == len(split["train"])
+
+
+def test_m3fd_split_unknown_method_names_key_and_values():
+    with pytest.raises(ValueError, match=r"m3fd_split.method='sequence'.*random, grouped"):
+        m3fd_split(DATASETS["m3fd"], ["00000"], {"00000": np.zeros((24, 32), np.float32)}, 0, (0.8, 0.1, 0.1),
+                   "sequence")
+    with pytest.raises(ValueError, match="split.m3fd_fractions"):
+        m3fd_split(DATASETS["m3fd"], ["00000"], {"00000": np.zeros((24, 32), np.float32)}, 0, (0.8, 0.2, 0.1),
+                   "grouped")

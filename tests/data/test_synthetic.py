@@ -34,10 +34,11 @@ def test_output_passes_validation(tiny_cache, name):
     assert sum(len(s) for s in stems.values()) == 6
 
 
-def test_deterministic_by_seed(tiny_cache, tiny_sizes, tmp_path):
-    generate_dataset(DATASETS["msrs"], tmp_path / "same", seed=0, size=tiny_sizes["msrs"])
-    generate_dataset(DATASETS["msrs"], tmp_path / "other", seed=1, size=tiny_sizes["msrs"])
-    reference = _files(tiny_cache / "msrs")
+@pytest.mark.parametrize("name", ["msrs", "m3fd"])
+def test_deterministic_by_seed(tiny_cache, tiny_sizes, tmp_path, name):
+    generate_dataset(DATASETS[name], tmp_path / "same", seed=0, size=tiny_sizes[name])
+    generate_dataset(DATASETS[name], tmp_path / "other", seed=1, size=tiny_sizes[name])
+    reference = _files(tiny_cache / name)
     assert _files(tmp_path / "same") == reference
     other = _files(tmp_path / "other")
     assert other.keys() != reference.keys() or other != reference
@@ -108,3 +109,31 @@ def test_night_reflectors_show_but_people_stay_dark(name):
         if people.any():  # people stay far hotter than the ground in infrared
             assert scene.ir[people].mean() - scene.ir[np.isin(scene.elements, [E["road"], E["sidewalk"]])].mean() > 50
     assert np.mean(lit) > 1.5 * np.mean(person) and np.mean(person) < 1.5 * np.mean(ground) + 5
+
+
+def test_m3fd_is_sequences_of_near_duplicates(tmp_path):
+    """Consecutive frames of a synthetic M3FD sequence are near-duplicates (one scene panned, fresh
+    noise), of one size; a new sequence is another scene. Frame bytes never depend on the count."""
+    from pipeline.data.grouped_split import GROUP_THRESHOLD, read_thumbnails
+    from pipeline.data.io import read_visible
+    from pipeline.data.synthetic import m3fd_sequences
+
+    size = {"count": 30, "height": 48, "width": 64}
+    generate_dataset(DATASETS["m3fd"], tmp_path / "a", seed=0, size=size)
+    generate_dataset(DATASETS["m3fd"], tmp_path / "b", seed=0, size={**size, "count": 13})
+    vis = tmp_path / "a" / "M3FD_Detection" / "Vis"
+    sequences = m3fd_sequences(0, 30)
+    assert [s for seq in sequences for s in seq] == [f"{i:05d}" for i in range(30)]
+    assert 1 < len(sequences) < 30 and max(map(len, sequences)) > 2
+    thumbs = read_thumbnails({p.stem: p for p in vis.glob("*.png")})
+    for seq in sequences:
+        assert len({read_visible(vis / f"{s}.png").shape for s in seq}) == 1
+        for a, b in zip(seq, seq[1:]):
+            distance = np.abs(thumbs[a] - thumbs[b]).mean()
+            assert 0 < distance < GROUP_THRESHOLD / 2
+            assert (vis / f"{a}.png").read_bytes() != (vis / f"{b}.png").read_bytes()
+    for xml in (tmp_path / "a" / "M3FD_Detection" / "Annotation").glob("*.xml"):
+        width, height, boxes = read_voc(xml)
+        assert all(0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height for _, x0, y0, x1, y1 in boxes)
+    first = _files(tmp_path / "b")
+    assert first and all(_files(tmp_path / "a")[k] == v for k, v in first.items())

@@ -84,3 +84,23 @@ def test_missing_metric_file_fails_with_its_name(tmp_path, monkeypatch):
     result = CliRunner().invoke(stage.main, ["--metrics", "reports/metrics", "--runs", "reports/runs", "--out", "t",
                                              "--headline", "h.json", "--gradient", "g.json", "--readme", "R.md"])
     assert result.exit_code != 0 and "efficiency.json" in str(result.exception)
+
+
+def test_readme_names_the_m3fd_split_and_its_near_duplicates(tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    split = {"dataset": "m3fd", "seed": 0, "rule": "r", "method": "grouped", "train": ["00000", "00001"],
+             "val": ["00002"], "test": ["00003"],
+             "near_duplicates": {"rule": "r", "groups": 3, "val_in_train": 0, "test_in_train": 0}}
+    (project / "m3fd.json").write_text(json.dumps(split))
+    monkeypatch.setenv("DVC_ROOT", str(project))
+    monkeypatch.chdir(project)
+    args = ["--metrics", "reports/metrics", "--runs", "reports/runs", "--out", "t", "--headline", "h.json",
+            "--gradient", "g.json", "--readme", "R.md"]
+    result = CliRunner().invoke(stage.main, args + ["--m3fd-split", "m3fd.json"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in (project / "R.md").read_text().splitlines() if x.startswith("- M3FD split:"))
+    assert line == ("- M3FD split: `grouped` (seed 0; train/val/test 2/1/1; `m3fd_split.method` in params.yaml); "
+                    "test images with a near-duplicate in train: 0 of 1 (same sequence group as a train frame; "
+                    "3 groups)")
+    result = CliRunner().invoke(stage.main, args + ["--m3fd-split", "missing.json"])
+    assert result.exit_code == 1 and "split@m3fd" in result.output

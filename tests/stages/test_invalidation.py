@@ -115,3 +115,32 @@ def test_every_stage_is_named_after_its_unit_alone(params, tmp_path):
         key = name.partition("@")[2]
         if name.startswith(("train@", "segment@", "fusion_metrics@", "detect@")):
             assert all(key in out for out in d["outs"]), (name, d["outs"])
+
+
+def test_only_split_at_m3fd_reads_the_m3fd_split_method(params, tmp_path):
+    """`m3fd_split` and the grouped-split code are split@m3fd's alone: split@msrs and split@fmb read
+    exactly `seed` and `split` and none of that code, so switching the method re-runs only M3FD's chain."""
+    units = _definitions(params, tmp_path / "dag")
+    readers = {n for n, u in units.items() if any(p.startswith("m3fd_split") for p in u["params"])}
+    assert readers == {"split@m3fd"}
+    users = {n for n, u in units.items() if n.startswith(("fetch@", "split@", "train@", "fuse@", "segment@", "detect@"))
+             and "pipeline/data/grouped_split.py" in u["deps"]}
+    assert users == {"split@m3fd"}
+    for dataset in ("msrs", "fmb"):
+        assert sorted(units[f"split@{dataset}"]["params"]) == ["seed", "split"]
+    assert "data/splits/m3fd.json" in units["tables"]["deps"]  # the README names the split
+
+
+def test_split_definitions_of_msrs_and_fmb_are_those_of_a_list_foreach(params, tmp_path):
+    """The split group's per-dataset items leave MSRS and FMB resolved exactly as the plain `foreach` list
+    over datasets did (the definition before `m3fd_split`): their dvc.lock entries stay valid."""
+    units = _definitions(params, tmp_path / "dag")
+    stage = dag_build.build(params)["stages"]["split"]
+    body = stage["do"]
+    for dataset in ("msrs", "fmb"):
+        plain = {"cmd": body["cmd"].replace("${item.dataset}", dataset).removeprefix(dag_build.RUNNER).strip(),
+                 "deps": [d.replace("${item.dataset}", dataset) for d in body["deps"] if d != "${item.c0}"],
+                 "params": [p for p in body["params"] if p != "${item.p0}"]}
+        unit = units[f"split@{dataset}"]
+        assert unit["cmd"] == plain["cmd"] and unit["params"] == plain["params"]
+        assert sorted(unit["deps"]) == sorted(plain["deps"])
