@@ -313,15 +313,23 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
     def recorded(up: str) -> bool:  # DVC ran it in this session, or will not run it (up to date, untouched)
         return session.done(up) or up not in will_run
 
+    sequence = sorted(order, key=order.get)
+    here = order.get(current, -1)
+    settled = {name for name in sequence if recorded(name) or session.finished(name)}
+
+    def imminent(up: str) -> bool:
+        """DVC reaches `up` as soon as `current` ends (everything between them in its order is recorded
+        or finished), so a unit reading `up` provisionally would be stopped at once (drop_doomed)."""
+        return all(name in settled for name in sequence[here + 1:order.get(up, here + 1)])
+
     found = []
     for name, unit in units.items():
         if name == current or name not in will_run or session.done(name) or session.started(name) is not None:
             continue
-        if all(recorded(up) or session.finished(up) for up in unit.upstream):
-            found.append((name, sorted(up for up in unit.upstream if not recorded(up))))
-    # Units on recorded inputs first: a provisional unit is wasted if DVC reaches its upstream stage
-    # (removing and re-linking the outputs it reads) before it ends.
-    return sorted(found, key=lambda entry: (bool(entry[1]), order.get(entry[0], len(order))))
+        provisional = sorted(up for up in unit.upstream if not recorded(up))
+        if all(session.finished(up) and not imminent(up) for up in provisional):
+            found.append((name, provisional))
+    return sorted(found, key=lambda entry: order.get(entry[0], len(order)))
 
 
 def launch(units: dict[str, U.Unit], session: Session, current: str, slots: int) -> None:

@@ -182,26 +182,31 @@ pathlib.Path('out', 'y.txt').write_text(open('out/x.txt').read() + 'y')
 STATE = "data/work/lookahead/*"
 
 
-def _chain(tmp: Path, wait_for: str, y_waits_for: str = "") -> None:
-    """root -> l; root -> x -> y; report reads l and y. DVC's order: root, l, x, y, report.
-    l (in the foreground) succeeds only once `wait_for` exists: y must get going while DVC is at l,
-    before DVC has reached x."""
+def _chain(tmp: Path, wait_for: str, y_waits_for: str = "", middle: bool = True) -> None:
+    """root -> l [-> m]; root -> x -> y; report reads m (or l) and y. DVC's order: root, l, [m,] x, y, report.
+    l (in the foreground) ends once `wait_for` exists (or after 60 s, failing): y can only get going
+    while DVC is at l if it may read x's background outputs before DVC reaches x. m, which DVC must
+    still run between l and x, keeps x from being imminent."""
     (tmp / "marks").mkdir()
     (tmp / "out").mkdir()
     (tmp / "wait.py").write_text(WAIT)
     (tmp / "y.py").write_text(CHAIN_Y)
     (tmp / "params.yaml").write_text(yaml.safe_dump({"profile": "quick", "quick": {"jobs": 2, "threads": 1}}))
+    first = "m" if middle else "l"
     cat = "python -c " + shlex.quote("import pathlib; pathlib.Path('report.txt').write_text("
-                                     "open('out/l.txt').read()+open('out/y.txt').read())")
+                                     f"open('out/{first}.txt').read()+open('out/y.txt').read())")
     root = {"stages": {
         "root": {"cmd": f"{RUNNER} {_write('out/root.txt', 'r')}", "outs": ["out/root.txt"]},
-        "report": {"cmd": f"{RUNNER} {cat}", "deps": ["out/l.txt", "out/y.txt"], "outs": ["report.txt"]}}}
+        "report": {"cmd": f"{RUNNER} {cat}", "deps": [f"out/{first}.txt", "out/y.txt"], "outs": ["report.txt"]}}}
     x = "python -c " + shlex.quote("import pathlib; pathlib.Path('out/x.txt').write_text(open('out/root.txt').read()+'x')")
-    work = {"stages": {"unit": {"foreach": {
-        "l": {"cmd": f"python wait.py '{wait_for}' out/l.txt l", "dep": "out/root.txt"},
-        "x": {"cmd": x, "dep": "out/root.txt"},
-        "y": {"cmd": f"python y.py '{y_waits_for}'", "dep": "out/x.txt"}},
-        "do": {"wdir": "../..", "cmd": f"{RUNNER} ${{item.cmd}}", "deps": ["${item.dep}"], "outs": ["out/${key}.txt"]}}}}
+    m = "python -c " + shlex.quote("import pathlib; pathlib.Path('out/m.txt').write_text(open('out/l.txt').read()+'m')")
+    items = {"l": {"cmd": f"python wait.py '{wait_for}' out/l.txt l", "dep": "out/root.txt"}}
+    if middle:
+        items["m"] = {"cmd": m, "dep": "out/l.txt"}
+    items.update({"x": {"cmd": x, "dep": "out/root.txt"},
+                  "y": {"cmd": f"python y.py '{y_waits_for}'", "dep": "out/x.txt"}})
+    work = {"stages": {"unit": {"foreach": items, "do": {
+        "wdir": "../..", "cmd": f"{RUNNER} ${{item.cmd}}", "deps": ["${item.dep}"], "outs": ["out/${key}.txt"]}}}}
     (tmp / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
     (tmp / "dag" / "work").mkdir(parents=True)
     (tmp / "dag" / "work" / "dvc.yaml").write_text(yaml.safe_dump(work, sort_keys=False))
@@ -211,7 +216,7 @@ def _chain(tmp: Path, wait_for: str, y_waits_for: str = "") -> None:
 def test_the_chain_order_is_dvcs(tmp_path):
     _chain(tmp_path, "marks/y")
     order, changed = runner.dvc_plan(tmp_path, force=False)
-    assert order == ["root", "unit@l", "unit@x", "unit@y", "report"] and changed == order
+    assert order == ["root", "unit@l", "unit@m", "unit@x", "unit@y", "report"] and changed == order
 
 
 def test_a_unit_goes_ahead_on_an_upstream_finished_in_the_background(tmp_path):
@@ -223,9 +228,21 @@ def test_a_unit_goes_ahead_on_an_upstream_finished_in_the_background(tmp_path):
     assert "unit@y ran in the background" in run.stdout and "running it here" not in run.stdout, run.stdout
     started = json.loads(next(tmp_path.glob(f"{STATE}/unit@y.started.json")).read_text())
     assert started["provisional"] == ["unit@x"]
-    assert (tmp_path / "report.txt").read_text() == "lrxy"
+    assert (tmp_path / "report.txt").read_text() == "lmrxy"
     again = _dvc(tmp_path, "repro")
     assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+
+def test_no_unit_goes_ahead_on_an_upstream_dvc_reaches_next(tmp_path):
+    """Without m, DVC reaches x right after l: y must wait for x to be recorded (l gives up after 60 s)."""
+    _chain(tmp_path, f"{STATE}/unit@y.result.json", middle=False)
+    (tmp_path / "wait.py").write_text(WAIT.replace("< 60", "< 3").replace("sys.exit(0 if ok else 5)", ""))
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "out/l.txt saw data/work/lookahead/*/unit@y.result.json False" in run.stdout, run.stdout
+    started = next(tmp_path.glob(f"{STATE}/unit@y.started.json"), None)
+    assert started is None or json.loads(started.read_text())["provisional"] == []
+    assert (tmp_path / "report.txt").read_text() == "lrxy"
 
 
 def test_a_unit_reading_an_upstream_that_dvc_reaches_is_stopped_and_runs_again(tmp_path):
@@ -236,7 +253,7 @@ def test_a_unit_reading_an_upstream_that_dvc_reaches_is_stopped_and_runs_again(t
     assert run.returncode == 0, run.stdout + run.stderr
     assert "unit@x ran in the background" in run.stdout, run.stdout
     assert "lookahead: stopped unit@y, which read unit@x before DVC reached it" in run.stdout, run.stdout
-    assert (tmp_path / "report.txt").read_text() == "lrxy"
+    assert (tmp_path / "report.txt").read_text() == "lmrxy"
 
 
 def test_a_background_unit_whose_provisional_input_changed_while_it_ran_is_stale(tmp_path):
