@@ -104,7 +104,9 @@ def run_record(block: dict, dataset: str, info: dict) -> dict:
         if info.get("source") != source:
             raise ValueError(f"the folder holds {info.get('source') or 'networks trained per dataset'!r}, but "
                              f"{SOURCE_KEY} is {source!r}: run stages.sensing_release again")
-        return {"source": source, "widths": info["settings"]["widths"], "release": info.get("release")}
+        # variant first: RunSettings.learned_sensing reads it from this record
+        return {"variant": "learned", "source": source, "widths": info["settings"]["widths"],
+                "release": info.get("release")}
     wanted = settings_record(SensingConfig.from_params(block))
     if info.get("dataset") != dataset or info.get("settings") != wanted or info.get("source") in RELEASED:
         raise ValueError(f"trained for {info.get('dataset')!r} with {info.get('settings')}, but the run needs "
