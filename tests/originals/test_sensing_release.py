@@ -60,6 +60,34 @@ def test_sources_validated_with_key_and_choices():
     assert block["source"] == "official" and sn.SensingConfig.from_params(block) == sn.SensingConfig()
 
 
+def test_synthetic_keeps_the_record_of_before_and_retrain_says_so():
+    block = {"variant": "learned", "epochs": 1, "widths": list(TINY)}
+    before = sn.settings_record(sn.SensingConfig.from_params(block))
+    info = {"variant": "learned", "dataset": "fmb", "settings": before}
+    assert sn.run_record({**block, "source": "synthetic", "local": {"ai": "", "av": ""}}, "fmb", info) == before
+    assert sn.run_record(block, "fmb", info) == before  # a block without the key
+    assert sn.run_record({**block, "source": "retrain"}, "fmb", info) == {**before, "source": "retrain"}
+    with pytest.raises(ValueError, match="trained for 'fmb'.*needs 'msrs'"):
+        sn.run_record(block, "msrs", info)
+
+
+def test_an_emma_run_with_the_released_pair_says_so():
+    from dataclasses import replace
+
+    from stages.train import settings
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    block = params["quick"]["sensing"]
+    trained = replace(settings(params, "original-emma-fmb"),
+                      sensing={**sn.settings_record(sn.SensingConfig.from_params(block)), "files": {}})
+    info = {"variant": "learned", "source": "official", "settings": {"widths": list(TINY)}, "release": {}}
+    released = replace(trained, sensing={**sn.run_record({**block, "source": "official"}, "fmb", info), "files": {}})
+    assert trained.learned_sensing and released.learned_sensing  # both train with A_i, A_v in the loss
+    assert "trained by sensing@<dataset>" in trained.record()["original_variant"]
+    assert "from EMMA's released Ai.pth, Av.pth" in released.record()["original_variant"]
+    assert released.record()["sensing"]["source"] == "official" and released.digest() != trained.digest()
+
+
 def test_release_table_names_emmas_files():
     assert {net: r.url for net, r in sr.RELEASES.items()} == {
         "ai": "https://raw.githubusercontent.com/Zhaozixiang1228/MMIF-EMMA/main/model/Ai.pth",
@@ -184,6 +212,28 @@ def test_the_stage_writes_the_folder_an_emma_run_reads(source, server, tmp_path,
         sn.run_record({**block, "source": "official" if source == "local" else "local"}, "fmb", info)
     with pytest.raises(ValueError, match="run stages.sensing again"):  # a trained folder is asked for
         sn.run_record({**block, "source": "synthetic"}, "fmb", info)
+
+
+def test_an_emma_run_trains_with_the_released_folder(tmp_path, monkeypatch):
+    from stages import sensing_release, train
+    from tests.originals.test_sensing import _invoke, _project as _run_project
+
+    raw, _, split = _run_project(tmp_path)
+    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    local = {net: str(_write(tmp_path / f"{net}.pth", _released_bytes(k))) for k, net in enumerate(sr.RELEASES)}
+    params["quick"]["sensing"].update(source="local", local=local)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sr, "RELEASED_WIDTHS", TINY)
+    _invoke(sensing_release.main, ["--out", tmp_path / "released"], tmp_path, monkeypatch)
+    for dataset in ("fmb", "msrs"):  # one folder for every dataset (only fmb's data exists here: fmb trains)
+        assert sn.run_record(params["quick"]["sensing"], dataset, sn.load_info(tmp_path / "released"))
+    run = ["--run", "original-emma-fmb", "--raw", raw, "--split", split, "--history", tmp_path / "h.csv",
+           "--work", tmp_path / "work", "--out", tmp_path / "run", "--sensing", tmp_path / "released"]
+    _invoke(train.main, run, tmp_path, monkeypatch)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["sensing"]["source"] == "local" and "released Ai.pth" in config["original_variant"]
+    assert config["sensing"]["files"] == sn.file_digests(tmp_path / "released")
 
 
 def test_a_missing_local_copy_names_the_key(tmp_path, monkeypatch):
