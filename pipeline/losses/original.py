@@ -65,8 +65,8 @@ def random_transform(images: list[torch.Tensor], generator: torch.Generator | No
 def emma_loss(model, fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
     """l(A_v(F), vis) + l(A_i(F), ir) + 0.1 l(T(F), U(A_i(T(F)), A_v(T(F)))), l = L1 + L1 of gradients.
 
-    Feasible variant: EMMA's frozen pseudo-sensing U-Nets A_i and A_v are not public and are not
-    trained here; they are taken as ideal sensors, A_i(F) = I_ir and A_v(F) = I_vis for the
+    The ideal variant (`<profile>.sensing.variant: ideal`; learned: emma_learned_framework, with A_i,
+    A_v trained here or EMMA's released pair): they are taken as ideal sensors, A_i(F) = I_ir and A_v(F) = I_vis for the
     first two terms (l(F, I_ir) + l(F, I_vis)) and A(T(F)) = T(I) in the equivariance term,
     which becomes 0.1 l(T(F), U(T(I_ir), T(I_vis))).
     """
