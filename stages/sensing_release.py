@@ -40,7 +40,12 @@ def main(out: Path, downloads: Path, base_url: str | None, drive_folder: str | N
     except ValueError as error:
         raise ParamsError(str(error)) from error
     if source == "official":
-        fetched = sr.fetch_released(downloads, base_url=base_url, drive_folder=drive_folder, log=click.echo)
+        from pipeline.originals.official import OriginalsError
+
+        try:  # a network error stops here with the manual alternative (source: local)
+            fetched = sr.fetch_released(downloads, base_url=base_url, drive_folder=drive_folder, log=click.echo)
+        except OriginalsError as error:
+            raise click.ClickException(str(error)) from error
         files = {net: path for net, (path, _) in fetched.items()}
         where = drive_folder if drive_folder and not base_url else None  # a mirror stands in for the release
         release = {net: {"url": where or sr.RELEASES[net].url, "sha256": digest} for net, (_, digest) in fetched.items()}
