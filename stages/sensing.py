@@ -7,6 +7,9 @@
 MMIF-EMMA's train_AiAv.py; the folder holds Ai.pth, Av.pth and sensing.json) or ideal (nothing is
 trained: sensing.json alone, and original EMMA runs keep the ideal-sensor loss). An original EMMA
 run with the learned variant reads the folder through `stages.train --sensing`.
+`<profile>.sensing.source`: synthetic (a stand-in at the profile's sizes) or retrain (the same training,
+recorded as the project's own A_i, A_v); official and local use EMMA's released pair instead
+(stages.sensing_release, sensing@released: no training, no sensing@<dataset>).
 """
 from __future__ import annotations
 
@@ -40,15 +43,22 @@ def main(dataset: str, raw: Path, split_file: Path, fused: Path, out: Path) -> N
     from pipeline.train.determinism import deterministic_kernels
 
     try:
-        cfg = sn.SensingConfig.from_params(profile_section(params, "sensing"))
+        block = profile_section(params, "sensing")
+        cfg, source = sn.SensingConfig.from_params(block), sn.sensing_source(block)
     except (TypeError, ValueError) as error:
         raise click.ClickException(f"params.yaml {params['profile']}.sensing: {error}") from error
+    if source in sn.RELEASED:
+        raise click.ClickException(f"params.yaml: {params['profile']}.sensing.source={source!r} uses EMMA's released "
+                                   "A_i, A_v (stages.sensing_release): sensing@<dataset> trains only with synthetic "
+                                   "or retrain (run `python -m stages.dag`).")
     split = json.loads(split_file.read_text())
     if split.get("dataset") != dataset:
         raise click.ClickException(f"{split_file} is the split of {split.get('dataset')!r}, not of {dataset!r}")
     seed = int(params["seed"])
     info = {"variant": cfg.variant, "dataset": dataset, "seed": seed, "threads": threads,
             "settings": sn.settings_record(cfg), "fusion_result": fused.as_posix(), "upstream": sn.UPSTREAM}
+    if source == "retrain":  # the project's own A_i, A_v; synthetic keeps the record of before
+        info["source"] = source
     a_i = a_v = None
     if cfg.variant == "learned":
         deterministic_kernels()

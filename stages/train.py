@@ -2,10 +2,12 @@
 
 python -m stages.train --run NAME --raw data/raw/<ds> --split data/splits/<ds>.json
     --out data/runs/NAME --history reports/runs/NAME/history.csv [--work data/work/train]
-    [--sensing data/sensing/<ds>]
+    [--sensing data/sensing/<ds> | data/sensing/released]
 
 An original EMMA run with `<profile>.sensing.variant: learned` needs --sensing: the folder of
-`stages.sensing` (A_i, A_v, frozen in its loss); with `ideal` it trains as before and ignores it.
+`stages.sensing` (A_i, A_v trained on its dataset, `<profile>.sensing.source` synthetic or retrain) or of
+`stages.sensing_release` (EMMA's released pair, official or local), frozen in its loss; with `ideal` it
+trains as before and ignores it.
 
 Resumes from data/work/train/<run>-<config digest>/last.pt after an interruption. With params
 `<profile>.gpus: N` > 1 the command starts itself again as N processes under torchrun: each takes
@@ -79,19 +81,16 @@ def _sensing(s, sensing_dir: Path | None):
         return s, None
     if sensing_dir is None:
         raise click.ClickException(f"run {s.name}: sensing.variant is learned: pass --sensing "
-                                   f"data/sensing/{s.run['dataset']} (the output of stages.sensing)")
-    from pipeline.originals.sensing import SensingConfig, file_digests, load_sensing, settings_record
+                                   f"data/sensing/{s.run['dataset']} (stages.sensing) or data/sensing/released "
+                                   "(stages.sensing_release), as dvc.yaml does")
+    from pipeline.originals.sensing import file_digests, load_sensing, run_record
 
     try:
         a_i, a_v, info = load_sensing(sensing_dir)
-        wanted = settings_record(SensingConfig.from_params(s.sensing))
+        record = run_record(s.sensing, s.run["dataset"], info)
     except (FileNotFoundError, ValueError, TypeError) as error:
-        raise click.ClickException(f"--sensing {sensing_dir}: {error}") from error
-    if info.get("dataset") != s.run["dataset"] or info.get("settings") != wanted:
-        raise click.ClickException(f"--sensing {sensing_dir}: trained for {info.get('dataset')!r} with "
-                                   f"{info.get('settings')}, but run {s.name} needs {s.run['dataset']!r} with {wanted}: "
-                                   "run stages.sensing again")
-    return replace(s, sensing={**wanted, "files": file_digests(sensing_dir)}), (a_i, a_v)
+        raise click.ClickException(f"--sensing {sensing_dir}: run {s.name}: {error}") from error
+    return replace(s, sensing={**record, "files": file_digests(sensing_dir)}), (a_i, a_v)
 
 
 @click.command()

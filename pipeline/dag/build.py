@@ -41,6 +41,8 @@ PLACEHOLDERS = {"run": "${key}", "dataset": "${item.dataset}", "method": "${item
                 "model": "${item.model}", "rule": "${item.rule}", "target": "${item.target}"}
 # The fusion result EMMA's sensing networks learn from in this project (EMMA used DIDFuse / AUIF results).
 SENSING_FUSION = "max"
+# The sensing unit of EMMA's released A_i, A_v (`<profile>.sensing.source` official | local): one for every dataset.
+RELEASED_SENSING = "released"
 # Per-unit params keys and plugin code files fill fixed slots (p0.., q0.., c0..), so one unit's
 # lists never change another unit's template.
 PLAIN_SLOTS, SCOPED_SLOTS, CODE_SLOTS = 8, 8, 8
@@ -118,14 +120,24 @@ def _run_plugins(group: str, run: dict, params: dict) -> dict:
 CODE_TEMPLATE = [f"${{item.c{i}}}" for i in range(CODE_SLOTS)]
 
 
-def _sensing_fields(run: dict) -> dict:
-    """An original EMMA run reads its dataset's sensing networks (`--sensing`, a dep); any other run's
-    fields leave its command as it was and repeat a dep it already has (DVC de-duplicates)."""
+def _sensing_fields(run: dict, released: bool = False) -> dict:
+    """An original EMMA run reads its dataset's sensing networks (`--sensing`, a dep), or the released pair
+    (`released`: sensing@released); any other run's fields leave its command as it was and repeat a dep it
+    already has (DVC de-duplicates)."""
     from pipeline.originals.sources import SENSED
 
     if run["framework"] == "original" and run["model"] == SENSED:
-        return {"sensing_arg": f" --sensing {L.sensing_dir(run['dataset'])}", "sensing_dep": L.sensing_dir(run["dataset"])}
+        folder = L.sensing_dir(RELEASED_SENSING if released else run["dataset"])
+        return {"sensing_arg": f" --sensing {folder}", "sensing_dep": folder}
     return {"sensing_arg": "", "sensing_dep": L.split_file(run["dataset"])}
+
+
+def released_sensing(params: dict) -> bool:
+    """True when EMMA's A_i, A_v are its released pair (`<profile>.sensing.source` official or local):
+    one sensing@released unit fetches them for every dataset, no sensing@<dataset> trains."""
+    from pipeline.originals.sensing import released
+
+    return released(params[params["profile"]].get("sensing", {}))
 
 
 def released_originals(params: dict) -> bool:
@@ -177,12 +189,12 @@ def build(params: dict) -> dict:
             "outs": [_uncached(L.split_file(D))],
         },
     }
-    released = released_originals(params)
+    released, sensing_released = released_originals(params), released_sensing(params)
     trained = {name: run for name, run in runs.items() if not (released and run["framework"] == "original")}
     train_fields, train_params = _padded_params("train", trained)
     stages["train"] = {
         "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name],
-                           **_run_plugins("train", run, params), **_sensing_fields(run)}
+                           **_run_plugins("train", run, params), **_sensing_fields(run, sensing_released)}
                     for name, run in trained.items()},
         "do": {
             "cmd": (f"python -m stages.train --run {K} --raw {L.raw_dir(D)} "
@@ -216,7 +228,17 @@ def build(params: dict) -> dict:
         },
     }
     sensed = sorted({run["dataset"] for run in trained.values() if _sensing_fields(run)["sensing_arg"]})
-    if sensed:  # EMMA's pseudo-sensing networks, trained on the max rule's images of each dataset
+    if sensed and sensing_released:  # EMMA's released pseudo-sensing networks, for every dataset
+        stages["sensing"] = {
+            "foreach": [RELEASED_SENSING],
+            "do": {
+                "cmd": f"python -m stages.sensing_release --out {L.sensing_dir(I)} --downloads {L.DOWNLOADS}",
+                "deps": _code("sensing_release"),
+                "params": _static_params("sensing_release"),
+                "outs": [L.sensing_dir(I)],
+            },
+        }
+    elif sensed:  # EMMA's pseudo-sensing networks, trained on the max rule's images of each dataset
         stages["sensing"] = {
             "foreach": sensed,
             "do": {

@@ -65,8 +65,8 @@ def random_transform(images: list[torch.Tensor], generator: torch.Generator | No
 def emma_loss(model, fused: torch.Tensor, ir: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
     """l(A_v(F), vis) + l(A_i(F), ir) + 0.1 l(T(F), U(A_i(T(F)), A_v(T(F)))), l = L1 + L1 of gradients.
 
-    Feasible variant: EMMA's frozen pseudo-sensing U-Nets A_i and A_v are not public and are not
-    trained here; they are taken as ideal sensors, A_i(F) = I_ir and A_v(F) = I_vis for the
+    The ideal variant (`<profile>.sensing.variant: ideal`; learned: emma_learned_framework, with A_i,
+    A_v trained here or EMMA's released pair): they are taken as ideal sensors, A_i(F) = I_ir and A_v(F) = I_vis for the
     first two terms (l(F, I_ir) + l(F, I_vis)) and A(T(F)) = T(I) in the equivariance term,
     which becomes 0.1 l(T(F), U(T(I_ir), T(I_vis))).
     """
@@ -100,11 +100,13 @@ ORIGINAL_FRAMEWORKS: dict[str, OriginalFramework] = {
 }
 
 
+# Where a learned-sensing run's A_i, A_v come from: trained here (sensing.source synthetic | retrain) or released.
+TRAINED_SENSING = "trained by sensing@<dataset> on the max rule's fused images (upstream: DIDFuse/AUIF results)"
+RELEASED_SENSING = "from EMMA's released Ai.pth, Av.pth (sensing@released: one pair for every dataset)"
 EMMA_LEARNED_SENSING_LOSS = (
     "EMMA loss with learned pseudo-sensing (train_Fusion.py): l(A_v(F), I_vis) + l(A_i(F), I_ir) + 0.1 "
     "l(T(F), U(A_i(T(F)), A_v(T(F)))), l = L1 + L1 of normalised Sobel gradients, T = 3 shifts, 3 rotations, "
-    "3 flips; A_i, A_v frozen UNet5s trained by sensing@<dataset> on the max rule's fused images (upstream: "
-    "DIDFuse/AUIF results)")
+    f"3 flips; A_i, A_v frozen UNet5s {TRAINED_SENSING}")
 EMMA_LEARNED_SENSING_NOTE = EMMA_LEARNED_SENSING_LOSS + "; Adam 1e-4 without the x0.5/20-epoch decay."
 
 # The notes of a run with <profile>.original_schedule on (its record says which parts): what still differs.
@@ -119,6 +121,12 @@ RETRAIN_NOTES: dict[str, str] = {
     "emma": "Adam 1e-4 with StepLR(20 epochs, x0.5) (lr_schedule); still differs: <profile>.original's epochs, batch "
             "and crop (upstream: 120 epochs, batch 4, 128x128 patches at stride 200).",
 }
+
+
+def sensing_note(note: str, sensing: dict) -> str:
+    """`note` of a learned-sensing EMMA run whose sensing record is `sensing`: the released pair (source
+    official | local) instead of networks trained here; a trained pair keeps the note as it was."""
+    return note.replace(TRAINED_SENSING, RELEASED_SENSING) if sensing.get("source") in ("official", "local") else note
 
 
 def retrain_note(model_name: str, learned_sensing: bool = False) -> str:

@@ -28,17 +28,6 @@ class OriginalsError(WeightsError):
     """A released checkpoint cannot be obtained or a source is invalid; the message gives the way out."""
 
 
-# Released but not scriptable: only needed to retrain EMMA with its own loss (A_i, A_v are frozen there).
-MANUAL_ONLY: dict[str, dict[str, str]] = {
-    "emma": {
-        name: (f"EMMA's pseudo-sensing network {name} is not fetched by this pipeline: download {name} from "
-               "the Google Drive folder linked in EMMA's README (github.com/Zhaozixiang1228/MMIF-EMMA; its "
-               "README also names ./model/Ai.pth and ./model/Av.pth), then give its path as "
-               f"`<profile>.original.local.emma_{name[:2].lower()}` with `{SOURCE_KEY}: local`.")
-        for name in ("Ai.pth", "Av.pth")
-    },
-}
-
 def release(arch: str) -> Release:
     if arch not in RELEASES:
         raise OriginalsError(f"no released checkpoint for {arch!r}; known: {', '.join(RELEASES)}")
@@ -69,18 +58,25 @@ def _fetch(url: str, log: Callable[[str], None]) -> Callable[[Path], None]:
     return fetch
 
 
-def fetch_original(arch: str, downloads_dir: str | Path, base_url: str | None = None,
-                   log: Callable[[str], None] = print) -> Path:
-    """Path of ``arch``'s released checkpoint in ``<downloads_dir>/originals/``, downloaded if needed.
+def fetch_release(r: Release, filename: str, downloads_dir: str | Path, manual_text: str, base_url: str | None = None,
+                  fetch: Callable[[Path], None] | None = None, where: str | None = None,
+                  log: Callable[[str], None] = print) -> tuple[Path, str]:
+    """``<downloads_dir>/originals/<filename>`` (a released file ``r``) and its sha256, downloaded if needed.
 
     ``base_url`` replaces ``https://raw.githubusercontent.com/<repo>/<branch>`` (a mirror with the
-    repositories' layout, or a test server): the file comes from ``<base_url>/<path in repo>``.
+    repository's layout, or a test server); ``fetch`` (writes the ``.part`` file) replaces the HTTP download,
+    and ``where`` then names where it downloads from in messages.
     """
-    r = release(arch)
-    url = f"{base_url.rstrip('/')}/{r.path}" if base_url else r.url
+    url = where or (f"{base_url.rstrip('/')}/{r.path}" if base_url else r.url)
     try:
-        path, _ = download_recorded(Path(downloads_dir) / SUBDIR, cached_name(arch), url, _fetch(url, log),
-                                    manual(arch), log=log)
+        return download_recorded(Path(downloads_dir) / SUBDIR, filename, url, fetch or _fetch(url, log),
+                                 manual_text, log=log)
     except WeightsError as error:
         raise OriginalsError(str(error)) from error
-    return path
+
+
+def fetch_original(arch: str, downloads_dir: str | Path, base_url: str | None = None,
+                   log: Callable[[str], None] = print) -> Path:
+    """Path of ``arch``'s released checkpoint in ``<downloads_dir>/originals/``, downloaded if needed
+    (``base_url``: see :func:`fetch_release`)."""
+    return fetch_release(release(arch), cached_name(arch), downloads_dir, manual(arch), base_url, log=log)[0]

@@ -8,6 +8,10 @@ result the caller passes. Deterministic on the CPU: initialisation and batch ord
 
 The folder written by :func:`save_sensing` holds Ai.pth and Av.pth (plain UNet5 state dicts, the
 released layout) and sensing.json (settings and provenance).
+
+Where A_i, A_v come from is `<profile>.sensing.source` (:data:`SOURCES`): trained here per dataset
+(synthetic, retrain: this module) or EMMA's released pair, one for every dataset (official, local:
+pipeline/originals/sensing_release.py).
 """
 from __future__ import annotations
 
@@ -25,6 +29,20 @@ from pipeline.models.unet5 import STRIDE, WIDTHS, UNet5
 FILES = {"ir": "Ai.pth", "vis": "Av.pth"}  # target -> file (A_i senses infrared, A_v visible)
 INFO = "sensing.json"
 VARIANTS = ("learned", "ideal")
+
+SOURCE_KEY = "<profile>.sensing.source"
+LOCAL_KEY = "<profile>.sensing.local.<net>"  # <net>: ai | av
+SOURCES: dict[str, str] = {
+    "official": "EMMA's released Ai.pth and Av.pth, downloaded (sha256 recorded at the first download), "
+                "one pair for every dataset: what EMMA's train_Fusion.py loads",
+    "local": f"your copies of the released Ai.pth and Av.pth, given as `{LOCAL_KEY}`",
+    "synthetic": "no download: train_AiAv.py's recipe on each dataset's max-rule fusion result at the profile's "
+                 "(small) sizes, a stand-in",
+    "retrain": "the same training as synthetic, meant at train_AiAv.py's sizes and recorded as the project's "
+               "own A_i, A_v (`source: retrain` in sensing.json and the EMMA runs' config.json)",
+}
+RELEASED = ("official", "local")  # the sources that train nothing
+NOT_SETTINGS = ("source", "local")  # `<profile>.sensing` keys that are no training setting
 UPSTREAM = "Zhaozixiang1228/MMIF-EMMA@11c4fc3829621ab2eccd23f6e5dc41ec5e8654a0 train_AiAv.py"
 
 
@@ -44,15 +62,56 @@ class SensingConfig:
 
     @classmethod
     def from_params(cls, block: dict) -> "SensingConfig":
+        block = {k: v for k, v in block.items() if k not in NOT_SETTINGS}
         unknown = set(block) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"sensing: unknown settings {sorted(unknown)}; valid: {', '.join(cls.__dataclass_fields__)}")
+            raise ValueError(f"sensing: unknown settings {sorted(unknown)}; valid: "
+                             f"{', '.join([*cls.__dataclass_fields__, *NOT_SETTINGS])}")
         cfg = cls(**{k: tuple(v) if k == "widths" else v for k, v in block.items()})
         if cfg.variant not in VARIANTS:
             raise ValueError(f"sensing.variant={cfg.variant!r}; valid values: {', '.join(VARIANTS)}")
         if cfg.crop % STRIDE:
             raise ValueError(f"sensing.crop={cfg.crop}: UNet5 needs a multiple of {STRIDE}")
         return cfg
+
+
+def validate_source(value: object) -> str:
+    """``value`` if it is a valid sensing source; otherwise an error naming the params key and choices."""
+    if value not in SOURCES:
+        raise ValueError(f"params.yaml: {SOURCE_KEY}={value!r} is not valid; valid values: {', '.join(SOURCES)}.")
+    return str(value)
+
+
+def sensing_source(block: dict) -> str:
+    """The source of a `<profile>.sensing` block (absent: synthetic, the behaviour before the key)."""
+    source = validate_source(block.get("source", "synthetic"))
+    if source in RELEASED and block.get("variant", "learned") != "learned":
+        raise ValueError(f"params.yaml: {SOURCE_KEY}={source!r} with sensing.variant={block.get('variant')!r}: "
+                         "the ideal sensors use no networks; set variant: learned, or source: synthetic.")
+    return source
+
+
+def released(block: dict) -> bool:
+    """True when A_i, A_v are EMMA's released pair (official, local): no sensing@<dataset> training."""
+    return sensing_source(block) in RELEASED
+
+
+def run_record(block: dict, dataset: str, info: dict) -> dict:
+    """What an original EMMA run on `dataset` records of the sensing folder whose sensing.json is `info`
+    (without the files' digests); ValueError when the folder is not what `<profile>.sensing` asks for."""
+    source = sensing_source(block)
+    if source in RELEASED:
+        if info.get("source") != source:
+            raise ValueError(f"the folder holds {info.get('source') or 'networks trained per dataset'!r}, but "
+                             f"{SOURCE_KEY} is {source!r}: run stages.sensing_release again")
+        # variant first: RunSettings.learned_sensing reads it from this record
+        return {"variant": "learned", "source": source, "widths": info["settings"]["widths"],
+                "release": info.get("release")}
+    wanted = settings_record(SensingConfig.from_params(block))
+    if info.get("dataset") != dataset or info.get("settings") != wanted or info.get("source") in RELEASED:
+        raise ValueError(f"trained for {info.get('dataset')!r} with {info.get('settings')}, but the run needs "
+                         f"{dataset!r} with {wanted}: run stages.sensing again")
+    return {**wanted, "source": source} if source == "retrain" else wanted  # synthetic: the record of before
 
 
 def is_low_contrast(patch: torch.Tensor, fraction: float = 0.1) -> bool:

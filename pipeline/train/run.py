@@ -15,7 +15,7 @@ import torch
 
 from pipeline.losses.fusion_loss import FusionLossWeights, fusion_loss
 from pipeline.losses.original import (EMMA_LEARNED_SENSING_NOTE, emma_learned_framework, original_framework,
-                                      retrain_note)
+                                      retrain_note, sensing_note)
 from pipeline.train.config import TrainConfig
 from pipeline.train.learning_rate import positive_number, scaled_lr
 from pipeline.train.schedule import STAGE_SCHEDULE_NOTE
@@ -90,9 +90,9 @@ class RunSettings:
                 rec["lr_scale"] = self.lr_scale
             rec["model_selection"] = LastEpoch.note
             if self.learned_sensing:  # the ideal variant's record stays the one every run wrote before
-                rec["original_variant"], rec["sensing"] = EMMA_LEARNED_SENSING_NOTE, self.sensing
+                rec["original_variant"], rec["sensing"] = sensing_note(EMMA_LEARNED_SENSING_NOTE, self.sensing), self.sensing
             if self.applied_schedule:  # off: the record every run wrote before
-                rec["original_variant"] = retrain_note(self.run["model"], self.learned_sensing)
+                rec["original_variant"] = sensing_note(retrain_note(self.run["model"], self.learned_sensing), self.sensing)
                 rec["original_schedule"] = self.applied_schedule
             for key in ("segformer", "loss", "weightings", "weighting"):
                 rec.pop(key)

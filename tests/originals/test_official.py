@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from pipeline.originals.official import (MANUAL_ONLY, RELEASES, SOURCE_KEY, SOURCES, SUBDIR, OriginalsError,
+from pipeline.originals.official import (RELEASES, SOURCE_KEY, SOURCES, SUBDIR, OriginalsError,
                                          cached_name, fetch_original, validate_source)
 from tests.data.test_official import _Handler, server  # noqa: F401 (the loopback HTTP server fixture)
 from tests.downstream.test_weights import local_only  # noqa: F401 (fails on any non-loopback connection)
@@ -26,8 +26,6 @@ def test_table_covers_every_model_with_raw_github_urls():
                                           "Model/Infrared_Visible_Fusion/Infrared_Visible_Fusion/models/10000_E.pth")
     assert RELEASES["seafusion"].url.endswith("Linfeng-Tang/SeAFusion/main/model/Fusion/fusionmodel_final.pth")
     assert RELEASES["emma"].url.endswith("Zhaozixiang1228/MMIF-EMMA/main/model/EMMA.pth")
-    assert set(MANUAL_ONLY["emma"]) == {"Ai.pth", "Av.pth"}
-    assert all("Google Drive" in text and "local" in text for text in MANUAL_ONLY["emma"].values())
 
 
 def test_sources_validated_with_key_and_choices():
