@@ -37,8 +37,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from pipeline import layout
 from pipeline.atomic import atomic_write_text
 from pipeline.cpus import available_cpus
@@ -304,6 +302,22 @@ def _plan(session: Session, units: dict[str, U.Unit]) -> tuple[dict[str, int], s
     return {name: i for i, name in enumerate(plan["order"])}, set(plan["will_run"])
 
 
+def _kind(name: str) -> str:
+    """Units of one kind take about as long: `fuse`, `fuse-m3fd`, `train`, `segment`, ..."""
+    return name.partition("@")[0] + ("-m3fd" if name.endswith("-m3fd") else "")
+
+
+def _durations(session: Session) -> dict[str, list[float]]:
+    """Seconds each background run of this session took, by kind."""
+    took: dict[str, list[float]] = {}
+    for path in session.dir.glob("*.result.json"):
+        name = path.name.removesuffix(".result.json")
+        started, result = session.started(name), session.result(name)
+        if started and result and result["state"] == "done":
+            took.setdefault(_kind(name), []).append(result["ended"] - started["started"])
+    return took
+
+
 def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tuple[str, list[str]]]:
     """(unit, its provisional upstream units), in DVC's order, for the units this session will run that
     nobody has started and whose upstream units are recorded (run by DVC in this session, or up to date
@@ -316,18 +330,41 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
     sequence = sorted(order, key=order.get)
     here = order.get(current, -1)
     settled = {name for name in sequence if recorded(name) or session.finished(name)}
+    took = _durations(session)
 
-    def imminent(up: str) -> bool:
-        """DVC reaches `up` as soon as `current` ends (everything between them in its order is recorded
-        or finished), so a unit reading `up` provisionally would be stopped at once (drop_doomed)."""
-        return all(name in settled for name in sequence[here + 1:order.get(up, here + 1)])
+    def guess(name: str) -> float | None:
+        """Seconds `name` takes: the mean of this session's background runs of its kind."""
+        runs = took.get(_kind(name))
+        return sum(runs) / len(runs) if runs else None
+
+    def reach(up: str) -> float | None:
+        """Seconds until DVC reaches `up` (after `current`): the units between them still to run or
+        running; None if one of them has no estimate yet."""
+        left = 0.0
+        for name in sequence[here + 1:order.get(up, here + 1)]:
+            if name in settled:
+                continue
+            need = guess(name)
+            if need is None:
+                return None
+            started = session.started(name)
+            left += max(0.0, need - (time.time() - started["started"])) if started else need
+        return left
+
+    def in_time(name: str, up: str) -> bool:
+        """Would `name`, reading `up` provisionally, end before DVC reaches `up` (and stops it)? If
+        everything between is settled, DVC reaches it as soon as `current` ends: no."""
+        if all(between in settled for between in sequence[here + 1:order.get(up, here + 1)]):
+            return False
+        need, left = guess(name), reach(up)
+        return need is None or left is None or need < left
 
     found = []
     for name, unit in units.items():
         if name == current or name not in will_run or session.done(name) or session.started(name) is not None:
             continue
         provisional = sorted(up for up in unit.upstream if not recorded(up))
-        if all(session.finished(up) and not imminent(up) for up in provisional):
+        if all(session.finished(up) and in_time(name, up) for up in provisional):
             found.append((name, provisional))
     return sorted(found, key=lambda entry: order.get(entry[0], len(order)))
 
@@ -423,7 +460,7 @@ def foreground(root: Path, argv: list[str]) -> int:
     """Run this stage's unit (or collect it from the background) and keep the free slots busy."""
     name = os.environ.get("DVC_STAGE", "").rpartition(":")[2]
     dvc = dvc_session() if name else None
-    params = yaml.safe_load((root / "params.yaml").read_text())
+    params = U.read_yaml(root / "params.yaml")
     jobs = at_once(params)
     if dvc is None or jobs < 2:
         return subprocess.call(argv, cwd=root)

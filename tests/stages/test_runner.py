@@ -200,13 +200,12 @@ def _chain(tmp: Path, wait_for: str, y_waits_for: str = "", middle: bool = True)
         "report": {"cmd": f"{RUNNER} {cat}", "deps": [f"out/{first}.txt", "out/y.txt"], "outs": ["report.txt"]}}}
     x = "python -c " + shlex.quote("import pathlib; pathlib.Path('out/x.txt').write_text(open('out/root.txt').read()+'x')")
     m = "python -c " + shlex.quote("import pathlib; pathlib.Path('out/m.txt').write_text(open('out/l.txt').read()+'m')")
-    items = {"l": {"cmd": f"python wait.py '{wait_for}' out/l.txt l", "dep": "out/root.txt"}}
-    if middle:
-        items["m"] = {"cmd": m, "dep": "out/l.txt"}
-    items.update({"x": {"cmd": x, "dep": "out/root.txt"},
-                  "y": {"cmd": f"python y.py '{y_waits_for}'", "dep": "out/x.txt"}})
-    work = {"stages": {"unit": {"foreach": items, "do": {
-        "wdir": "../..", "cmd": f"{RUNNER} ${{item.cmd}}", "deps": ["${item.dep}"], "outs": ["out/${key}.txt"]}}}}
+    items = {"l": {"cmd": f"python wait.py '{wait_for}' out/l.txt l", "dep": "out/root.txt"},
+             "x": {"cmd": x, "dep": "out/root.txt"}, "y": {"cmd": f"python y.py '{y_waits_for}'", "dep": "out/x.txt"}}
+    do = {"wdir": "../..", "cmd": f"{RUNNER} ${{item.cmd}}", "deps": ["${item.dep}"], "outs": ["out/${key}.txt"]}
+    work = {"stages": {"unit": {"foreach": items, "do": do}}}
+    if middle:  # a kind of its own: no duration estimate from the units of kind `unit`
+        work["stages"]["mid"] = {"foreach": {"m": {"cmd": m, "dep": "out/l.txt"}}, "do": do}
     (tmp / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
     (tmp / "dag" / "work").mkdir(parents=True)
     (tmp / "dag" / "work" / "dvc.yaml").write_text(yaml.safe_dump(work, sort_keys=False))
@@ -216,7 +215,7 @@ def _chain(tmp: Path, wait_for: str, y_waits_for: str = "", middle: bool = True)
 def test_the_chain_order_is_dvcs(tmp_path):
     _chain(tmp_path, "marks/y")
     order, changed = runner.dvc_plan(tmp_path, force=False)
-    assert order == ["root", "unit@l", "unit@m", "unit@x", "unit@y", "report"] and changed == order
+    assert order == ["root", "unit@l", "mid@m", "unit@x", "unit@y", "report"] and changed == order
 
 
 def test_a_unit_goes_ahead_on_an_upstream_finished_in_the_background(tmp_path):
@@ -296,3 +295,20 @@ def test_force_and_downstream_of_the_plan():
     a, b, c = (U.Unit(n, "", [], [], []) for n in "abc")
     b.upstream, c.upstream = {"a"}, {"b"}
     assert runner._downstream({"a": a, "b": b, "c": c}, ["b"]) == {"b", "c"}
+
+
+@pytest.mark.parametrize("mid_takes, goes", [(2.0, False), (30.0, True)])
+def test_a_provisional_unit_starts_only_if_it_should_end_before_dvc_reaches_its_upstream(tmp_path, mid_takes, goes):
+    """down@y (about 10 s, from an earlier run of its kind) reads up@x, finished in the background; DVC,
+    at `cur`, must first run mid@1: down@y goes ahead only if mid@1 takes longer than down@y."""
+    session = runner.Session(tmp_path, "s")
+    names = ["cur", "mid@1", "up@x", "down@y"]
+    (session.dir / "plan.json").write_text(json.dumps({"order": names, "will_run": names}))
+    units = {n: U.Unit(n, "", [], [], []) for n in names}
+    units["down@y"].upstream = {"up@x"}
+    for name, seconds in [("up@x", 5.0), ("down@old", 10.0), ("mid@old", mid_takes)]:
+        session.write(name, "started", cmd="", pid=0, started=100.0, provisional=[])
+        session.write(name, "result", state="done", rc=0, ended=100.0 + seconds)
+    found = dict(runner.ready(units, session, "cur"))
+    assert ("down@y" in found) is goes and found.get("down@y", ["up@x"]) == ["up@x"]
+    assert "mid@1" in found  # on recorded inputs, it always goes
