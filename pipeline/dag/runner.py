@@ -207,15 +207,25 @@ def _stop(pid: int, sig=signal.SIGTERM) -> None:
         pass
 
 
-def clear_other_sessions(session: Session) -> None:
+def halt(root: Path, pid: int, unit: U.Unit | None) -> None:
+    """Stop a background unit's processes and remove the temporaries its atomic writes left beside its
+    outputs (pipeline.atomic: `.<name>.*.part`), which no output's .gitignore covers."""
+    _stop(pid)
+    while _alive(pid):
+        time.sleep(POLL_S)
+    for out in unit.outs if unit else []:
+        path = root / out
+        for tmp in path.parent.glob(f".{path.name}.*.part"):
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+
+
+def clear_other_sessions(session: Session, units: dict[str, U.Unit]) -> None:
     """Stop what an earlier, interrupted DVC session left running, and forget its records."""
     for other in session.others():
         for path in other.glob("*.started.json"):
             pid = json.loads(path.read_text())["pid"]
             if _alive(pid):
-                _stop(pid)
-                while _alive(pid):
-                    time.sleep(POLL_S)
+                halt(session.root, pid, units.get(path.name.removesuffix(".started.json")))
         shutil.rmtree(other, ignore_errors=True)
 
 
@@ -419,16 +429,14 @@ def background(root: Path, session_id: str, name: str, provisional: list[str]) -
     return 0 if code is None else code
 
 
-def drop_doomed(session: Session, upstream: str) -> None:
+def drop_doomed(session: Session, units: dict[str, U.Unit], upstream: str) -> None:
     """DVC has reached `upstream` (and removed its outputs): a background unit still reading them
     provisionally would end stale. Stop it now and forget it, so it starts again once DVC records
     `upstream`."""
     for name in session.running():
         started = session.started(name)
         if upstream in started.get("provisional", []):
-            _stop(started["pid"])
-            while _alive(started["pid"]):
-                time.sleep(POLL_S)
+            halt(session.root, started["pid"], units.get(name))
             for kind in ("started", "result"):
                 (session.dir / f"{name}.{kind}.json").unlink(missing_ok=True)
             shutil.rmtree(session.stash(name), ignore_errors=True)
@@ -465,8 +473,8 @@ def foreground(root: Path, argv: list[str]) -> int:
     if dvc is None or jobs < 2:
         return subprocess.call(argv, cwd=root)
     session = Session(root, dvc[0], force=dvc[1])
-    clear_other_sessions(session)
     units = U.load(root, params)
+    clear_other_sessions(session, units)
     if name not in units:
         return subprocess.call(argv, cwd=root)
     procs: list[subprocess.Popen] = []
@@ -475,12 +483,12 @@ def foreground(root: Path, argv: list[str]) -> int:
         for proc in procs:
             proc.send_signal(signum)
         for other in session.running():
-            _stop(session.started(other)["pid"])
+            halt(root, session.started(other)["pid"], units.get(other))
         raise SystemExit(128 + signum)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
-    drop_doomed(session, name)
+    drop_doomed(session, units, name)
     started = session.started(name)
     if started is not None and started["cmd"] == units[name].cmd and _collect(session, units[name], units, jobs):
         session.mark_handed(name)

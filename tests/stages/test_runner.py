@@ -171,13 +171,16 @@ pathlib.Path(out).write_text(text)
 sys.exit(0 if ok else 5)
 """
 # y: marks its start, optionally waits for a glob, then writes out/y.txt from out/x.txt
-CHAIN_Y = """import glob, pathlib, sys, time
+CHAIN_Y = """import glob, os, pathlib, sys, time
 pathlib.Path('marks', 'y').touch()
 pattern = sys.argv[1] if len(sys.argv) > 1 else ''
+part = pathlib.Path('out', f'.y.txt.{os.getpid()}.part')  # as pipeline.atomic names its temporaries
+part.write_text('half')
 t = time.time()
 while pattern and not glob.glob(pattern) and time.time() - t < 60:
     time.sleep(0.02)
 pathlib.Path('out', 'y.txt').write_text(open('out/x.txt').read() + 'y')
+part.unlink()
 """
 STATE = "data/work/lookahead/*"
 
@@ -253,6 +256,7 @@ def test_a_unit_reading_an_upstream_that_dvc_reaches_is_stopped_and_runs_again(t
     assert "unit@x ran in the background" in run.stdout, run.stdout
     assert "lookahead: stopped unit@y, which read unit@x before DVC reached it" in run.stdout, run.stdout
     assert (tmp_path / "report.txt").read_text() == "lmrxy"
+    assert not list((tmp_path / "out").glob(".*.part"))  # the stopped run's temporaries are gone
 
 
 def test_a_background_unit_whose_provisional_input_changed_while_it_ran_is_stale(tmp_path):
