@@ -32,6 +32,7 @@ def project(tmp_path_factory):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["quick"]["original"].update(epochs=2, max_steps_per_epoch=2, crop=32, batch=2)
     params["quick"]["gpus"] = WORLD
+    params["quick"]["lr_scale"] = 1  # SeAFusion's own 1e-3, the step size the tolerance below is made for
     (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     fetch_synthetic(get_dataset("fmb"), tmp / "raw", 0, {"train": 6, "test": 1, "height": 48, "width": 64})
     split = {"dataset": "fmb", "seed": 0, "rule": "test", "train": ["00001", "00002", "00003", "00004"],
