@@ -41,7 +41,7 @@ def main(dataset: str, raw: str, out: str) -> None:
 
     params = load_params()
     from pipeline.atomic import atomic_write_json
-    from pipeline.data.raw_layout import file_suffix, group_dir
+    from pipeline.data.raw_layout import pair_paths
     from pipeline.data.registry import get_dataset
     from pipeline.data.splits import make_split
     from pipeline.data.validate import DatasetError, list_stems
@@ -62,8 +62,8 @@ def main(dataset: str, raw: str, out: str) -> None:
                                    f"to rebuild {raw}") from error
     seed, fractions = int(params["seed"]), tuple(get(params, "split.m3fd_fractions"))
     if m3fd:
-        vis = group_dir(spec, raw, "all") / spec.folders["vis"]
-        paths = {s: vis / f"{s}{file_suffix('vis')}" for s in stems["all"]}
+        # M3FD keeps every frame in one folder group, whatever split a frame will land in
+        paths = {s: pair_paths(spec, raw, s, "train")["vis"] for s in stems["all"]}
         split = grouped.m3fd_split(spec, stems["all"], grouped.read_thumbnails(paths), seed, fractions, method)
     else:
         split = make_split(spec, stems, seed, float(get(params, "split.val_fraction")), fractions)

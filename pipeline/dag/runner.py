@@ -41,6 +41,7 @@ from pipeline import layout
 from pipeline.atomic import atomic_write_text
 from pipeline.cpus import available_cpus
 from pipeline.dag import units as U
+from pipeline.dag.plan import ready
 
 STATE = Path(layout.work_dir("lookahead"))  # under the project root; data/work/ is never DVC's or git's
 JOBS_ENV = "SSVIF_STAGE_JOBS"  # overrides <profile>.jobs (1 turns the lookahead off)
@@ -253,131 +254,7 @@ def restore(session: Session, unit: U.Unit) -> bool:
     return True
 
 
-# --- scheduling --------------------------------------------------------------------------------
-
-def dvc_plan(root: Path, force: bool) -> tuple[list[str], list[str]]:
-    """(order, changed): stage names in the order a whole-pipeline `dvc repro` runs them (DVC's own
-    plan: a depth-first post-order from the root dvc.yaml's stages), and those that changed (what
-    `dvc status` lists; every stage under `--force`).
-
-    The DVC process that runs this unit holds the repository lock, so this read-only look runs
-    without DVC's locks and without its hash database (DVC's own `stage.changed()`, hashing afresh)."""
-    import contextlib
-    import types
-
-    import dvc.rwlock
-    from dvc.repo import Repo
-    from dvc.repo.reproduce import collect_stages, get_active_graph, plan_repro
-    from dvc_data.hashfile.state import StateNoop
-
-    def name(stage) -> str:
-        return stage.addressing.rpartition(":")[2]
-
-    dvc.rwlock.rwlock = lambda *args, **kwargs: contextlib.nullcontext()  # this process only reads
-    with Repo(str(root)) as repo:
-        repo.lock, repo.state = types.SimpleNamespace(is_locked=True), StateNoop()
-        steps = plan_repro(get_active_graph(repo.index.graph), collect_stages(repo, [str(root / "dvc.yaml")]))
-        order = [name(stage) for stage in steps]
-        changed = order if force else [name(stage) for stage in steps if stage.changed()]
-    return order, changed
-
-
-def _downstream(units: dict[str, U.Unit], names: list[str]) -> set[str]:
-    """`names` and every unit that reads, directly or not, what one of them writes."""
-    below: dict[str, set[str]] = {name: set() for name in units}
-    for name, unit in units.items():
-        for up in unit.upstream:
-            below.setdefault(up, set()).add(name)
-    todo, seen = list(names), set(names)
-    while todo:
-        for name in below.get(todo.pop(), ()):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
-
-
-def _plan(session: Session, units: dict[str, U.Unit]) -> tuple[dict[str, int], set[str]]:
-    """DVC's order and the units this session will run, computed once per session (a few seconds,
-    by the first unit's runner) and kept in the session folder."""
-    path = session.dir / "plan.json"
-    if not path.exists():
-        try:
-            order, changed = dvc_plan(session.root, session.force)
-        except Exception as error:  # noqa: BLE001 - any DVC internals changing: no lookahead, never a failure
-            print(f"lookahead: off in this session (DVC's plan could not be read: {error!r})", flush=True)
-            order, changed = [], []
-        atomic_write_text(path, json.dumps({"order": order, "will_run": sorted(_downstream(units, changed))}))
-    plan = json.loads(path.read_text())
-    return {name: i for i, name in enumerate(plan["order"])}, set(plan["will_run"])
-
-
-def _kind(name: str) -> str:
-    """Units of one kind take about as long: `fuse`, `fuse-m3fd`, `train`, `segment`, ..."""
-    return name.partition("@")[0] + ("-m3fd" if name.endswith("-m3fd") else "")
-
-
-def _durations(session: Session) -> dict[str, list[float]]:
-    """Seconds each background run of this session took, by kind."""
-    took: dict[str, list[float]] = {}
-    for path in session.dir.glob("*.result.json"):
-        name = path.name.removesuffix(".result.json")
-        started, result = session.started(name), session.result(name)
-        if started and result and result["state"] == "done":
-            took.setdefault(_kind(name), []).append(result["ended"] - started["started"])
-    return took
-
-
-def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tuple[str, list[str]]]:
-    """(unit, its provisional upstream units), in DVC's order, for the units this session will run that
-    nobody has started and whose upstream units are recorded (run by DVC in this session, or up to date
-    and not run) or finished in the background (provisional)."""
-    order, will_run = _plan(session, units)
-
-    def recorded(up: str) -> bool:  # DVC ran it in this session, or will not run it (up to date, untouched)
-        return session.done(up) or up not in will_run
-
-    sequence = sorted(order, key=order.get)
-    here = order.get(current, -1)
-    settled = {name for name in sequence if recorded(name) or session.finished(name)}
-    took = _durations(session)
-
-    def guess(name: str) -> float | None:
-        """Seconds `name` takes: the mean of this session's background runs of its kind."""
-        runs = took.get(_kind(name))
-        return sum(runs) / len(runs) if runs else None
-
-    def reach(up: str) -> float | None:
-        """Seconds until DVC reaches `up` (after `current`): the units between them still to run or
-        running; None if one of them has no estimate yet."""
-        left = 0.0
-        for name in sequence[here + 1:order.get(up, here + 1)]:
-            if name in settled:
-                continue
-            need = guess(name)
-            if need is None:
-                return None
-            started = session.started(name)
-            left += max(0.0, need - (time.time() - started["started"])) if started else need
-        return left
-
-    def in_time(name: str, up: str) -> bool:
-        """Would `name`, reading `up` provisionally, end before DVC reaches `up` (and stops it)? If
-        everything between is settled, DVC reaches it as soon as `current` ends: no."""
-        if all(between in settled for between in sequence[here + 1:order.get(up, here + 1)]):
-            return False
-        need, left = guess(name), reach(up)
-        return need is None or left is None or need < left
-
-    found = []
-    for name, unit in units.items():
-        if name == current or name not in will_run or session.done(name) or session.started(name) is not None:
-            continue
-        provisional = sorted(up for up in unit.upstream if not recorded(up))
-        if all(session.finished(up) and in_time(name, up) for up in provisional):
-            found.append((name, provisional))
-    return sorted(found, key=lambda entry: order.get(entry[0], len(order)))
-
+# --- starting units in the background ---------------------------------------------------------
 
 def launch(units: dict[str, U.Unit], session: Session, current: str, slots: int) -> None:
     """Start ready units in the background while fewer than `slots` background units run."""

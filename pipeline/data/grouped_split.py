@@ -38,13 +38,11 @@ GROUP_THRESHOLD = 20.0  # between the 6-13 of consecutive frames and the 32-40 o
 MAX_GAP = 1  # M3FD's stems are contiguous: any gap in the numbers is a sequence boundary
 METHODS = ("random", "grouped")  # params `m3fd_split.method`
 PARTS = ("val", "test", "train")  # tie order when two parts are equally far below their targets
-RULE_GROUPED = ("M3FD grouped: frames in numeric stem order, a new group at a frame-number gap > {max_gap} or "
-                "a 32x24 grey-thumbnail mean abs difference > {threshold} between consecutive frames; groups "
-                "ranked by sha256('<seed>:<first stem>') and each given whole to the part furthest below "
-                "its share (train/val/test = {fractions})")
-NEAR_DUPLICATE_RULE = ("a val/test frame whose sequence group (frames in numeric stem order, a new group at a "
-                       "frame-number gap > {max_gap} or a 32x24 grey-thumbnail mean abs difference > {threshold} "
-                       "between consecutive frames) holds a train frame")
+GROUPING = ("frames in numeric stem order, a new group at a frame-number gap > {max_gap} or a 32x24 "
+            "grey-thumbnail mean abs difference > {threshold} between consecutive frames")  # sequence_groups
+RULE_GROUPED = ("M3FD grouped: " + GROUPING + "; groups ranked by sha256('<seed>:<first stem>') and each given "
+                "whole to the part furthest below its share (train/val/test = {fractions})")
+NEAR_DUPLICATE_RULE = "a val/test frame whose sequence group (" + GROUPING + ") holds a train frame"
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.dag import runner
+from pipeline.dag import plan, runner
 from pipeline.dag import units as U
 from pipeline.dag.units import RUNNER, load
 
@@ -217,7 +217,7 @@ def _chain(tmp: Path, wait_for: str, y_waits_for: str = "", middle: bool = True)
 
 def test_the_chain_order_is_dvcs(tmp_path):
     _chain(tmp_path, "marks/y")
-    order, changed = runner.dvc_plan(tmp_path, force=False)
+    order, changed = plan.dvc_plan(tmp_path, force=False)
     assert order == ["root", "unit@l", "mid@m", "unit@x", "unit@y", "report"] and changed == order
 
 
@@ -298,7 +298,7 @@ def test_force_and_downstream_of_the_plan():
     assert not runner.forced(["dvc", "repro"]) and not runner.forced(["dvc", "status", "-f"])
     a, b, c = (U.Unit(n, "", [], [], []) for n in "abc")
     b.upstream, c.upstream = {"a"}, {"b"}
-    assert runner._downstream({"a": a, "b": b, "c": c}, ["b"]) == {"b", "c"}
+    assert plan.downstream({"a": a, "b": b, "c": c}, ["b"]) == {"b", "c"}
 
 
 @pytest.mark.parametrize("mid_takes, goes", [(2.0, False), (30.0, True)])
@@ -313,6 +313,6 @@ def test_a_provisional_unit_starts_only_if_it_should_end_before_dvc_reaches_its_
     for name, seconds in [("up@x", 5.0), ("down@old", 10.0), ("mid@old", mid_takes)]:
         session.write(name, "started", cmd="", pid=0, started=100.0, provisional=[])
         session.write(name, "result", state="done", rc=0, ended=100.0 + seconds)
-    found = dict(runner.ready(units, session, "cur"))
+    found = dict(plan.ready(units, session, "cur"))
     assert ("down@y" in found) is goes and found.get("down@y", ["up@x"]) == ["up@x"]
     assert "mid@1" in found  # on recorded inputs, it always goes
