@@ -405,6 +405,18 @@ def print_tables(results: dict, hours: dict, device: str) -> None:
     print("\nGPU s/step used: " + ", ".join(f"{k} {v['s']:.3f} ({v['source']})" for k, v in hours["gpu_s_per_step"].items()))
 
 
+def recompute(source: Path, out: Path) -> None:
+    """GPU-hours from an earlier run's measured units, with today's params.yaml and DAG (the accounting only)."""
+    doc = json.loads(source.read_text())
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    device = "cpu" if doc["device"] == "cpu" else "cuda"
+    doc["gpu_hours"] = gpu_hours(params, committed_stages(ROOT), doc["units"], device)
+    doc["recomputed_from"] = str(source)
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    print_tables(doc["units"], doc["gpu_hours"], doc["device"])
+    print(f"\nunits measured on {doc['device']} ({source}); GPU-hours recomputed; wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
@@ -413,7 +425,12 @@ def main() -> None:
     parser.add_argument("--cpu-divisor", type=int, default=4, help="CPU timing at 1/K of the linear size (batch 1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU intra-op threads")
     parser.add_argument("--only", nargs="*", help="measure only these units (names as in the JSON)")
+    parser.add_argument("--from", dest="from_json", type=Path, default=None,
+                        help="no measuring: the units of an earlier --out JSON (e.g. a CUDA run's), GPU-hours recomputed")
     args = parser.parse_args()
+    if args.from_json is not None:
+        recompute(args.from_json, Path(args.out))
+        return
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device here")
     torch.set_num_threads(args.threads)

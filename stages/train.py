@@ -29,10 +29,11 @@ def params_for(run_name: str, run: dict) -> list[str]:
     model = f"{{profile}}.models.{run['model']}"
     if run["framework"] == "original":
         keys = ["profile", "seed", f"runs.{run_name}", "{profile}.original", "{profile}.original_schedule", model,
-                "{profile}.lr_scale", "{profile}.threads", "{profile}.gpus"]
+                "{profile}.lr_scale", "{profile}.lr_schedule", "{profile}.threads", "{profile}.gpus"]
         return keys + (["{profile}.sensing"] if run["model"] == SENSED else [])
     keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "ssvif_lr", "{profile}.train",
-            "{profile}.segformer", model, "{profile}.lr_scale", "{profile}.threads", "{profile}.gpus"]
+            "{profile}.segformer", model, "{profile}.lr_scale", "{profile}.lr_schedule", "{profile}.threads",
+            "{profile}.gpus"]
     return keys + (["weighting"] if run.get("headline") else [])
 
 
@@ -44,7 +45,8 @@ def settings(params: dict, run_name: str, seed: int | None = None):
     run = get(params, f"runs.{run_name}")
     seed = int(params["seed"] if seed is None else seed)
     common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=seed,
-                  lr_scale=_positive(params, f"{params['profile']}.lr_scale"))
+                  lr_scale=_positive(params, f"{params['profile']}.lr_scale"),
+                  lr_schedule=dict(params[params["profile"]].get("lr_schedule") or {}))
     if run["framework"] == "original":
         # only EMMA's framework has sensing networks; a params.yaml without the block keeps the ideal sensors
         sensing = params[params["profile"]].get("sensing", {}) if run["model"] == "emma" else {}

@@ -18,6 +18,7 @@ from pipeline.losses.original import (EMMA_LEARNED_SENSING_NOTE, emma_learned_fr
                                       retrain_note, sensing_note)
 from pipeline.train.config import TrainConfig
 from pipeline.train.learning_rate import positive_number, scaled_lr
+from pipeline.train.lr_schedule import check_lr_schedule
 from pipeline.train.schedule import STAGE_SCHEDULE_NOTE
 from pipeline.train.selection import BestValidation, LastEpoch
 from pipeline.train.strategies import OriginalStrategy, SSVIFStrategy
@@ -41,6 +42,7 @@ class RunSettings:
     schedule: dict = field(default_factory=dict)  # <profile>.original_schedule (original runs)
     lr_scale: float = 1.0  # <profile>.lr_scale: every framework trains at its paper's learning rate x this
     ssvif_lr: float | None = None  # params `ssvif_lr`: SSVIF's paper learning rate (ssvif runs)
+    lr_schedule: dict = field(default_factory=dict)  # <profile>.lr_schedule: every framework's rate over its steps
 
     @property
     def framework(self) -> str:
@@ -79,7 +81,10 @@ class RunSettings:
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
         rec = {"run": self.name, **{k: v for k, v in asdict(self).items()
-                                    if k not in ("name", "sensing", "schedule", "lr_scale", "ssvif_lr")}}
+                                    if k not in ("name", "sensing", "schedule", "lr_scale", "ssvif_lr", "lr_schedule")}}
+        schedule = check_lr_schedule(self.lr_schedule)
+        if schedule != check_lr_schedule({}):  # constant (the paper profile): the record every run wrote before
+            rec["lr_schedule"] = schedule
         # gradient_stats true is what every run did before it was a param: their records stay as they were
         if rec["train"].get("gradient_stats") is True:
             rec["train"] = {k: v for k, v in rec["train"].items() if k != "gradient_stats"}
@@ -109,8 +114,11 @@ class RunSettings:
 
 
 def train_config(s: RunSettings) -> TrainConfig:
-    t = s.train
-    common = dict(epochs=int(t["epochs"]), batch=int(t["batch"]), seed=int(s.seed), channels=int(s.run["channels"]),
+    t, schedule = s.train, check_lr_schedule(s.lr_schedule)
+    if s.applied_schedule.get("lr_schedule") and schedule != check_lr_schedule({}):
+        raise ValueError(f"run {s.name}: original_schedule.lr_schedule and lr_schedule.decay/warmup are both on: "
+                         "an original follows either its own published schedule or the profile's (turn one off)")
+    common = dict(lr_decay=schedule["decay"], lr_warmup=schedule["warmup"], epochs=int(t["epochs"]), batch=int(t["batch"]), seed=int(s.seed), channels=int(s.run["channels"]),
                   max_steps_per_epoch=int(t.get("max_steps_per_epoch", 0)))
     if s.framework == "original":
         return TrainConfig(lr=s.lr, csc=False, two_stage=False, selection="last", **common)

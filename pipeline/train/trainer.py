@@ -20,6 +20,7 @@ import torch
 from pipeline import distributed as dist
 from pipeline.train.checkpoint import load_resume_state, resume_path, save_resume_state
 from pipeline.train.config import TrainConfig
+from pipeline.train.lr_schedule import lr_factor
 from pipeline.train.progress import progress_line
 from pipeline.train.schedule import StageSchedule
 from pipeline.train.selection import create_selection
@@ -96,7 +97,9 @@ class Trainer:
             module.train()
         self.strategy.begin_epoch(stage, self.history)
         steps: list[dict] = []
+        per_epoch = self._steps_per_epoch(batches)
         for batch in batches:  # several processes: each steps on its share of the same global batch
+            self._set_lr(epoch * per_epoch + len(steps), self.config.epochs * per_epoch)
             steps.append(self.strategy.step(dist.shard_batch(batch), stage, self.optimizer, self.config))
             if self.config.max_steps_per_epoch and len(steps) >= self.config.max_steps_per_epoch:
                 break
@@ -106,6 +109,20 @@ class Trainer:
         row = {k: float(sum(s[k] for s in steps if k in s) / sum(1 for s in steps if k in s)) for k in keys}
         row.update(epoch=epoch + 1, stage=stage)
         return row
+
+    def _steps_per_epoch(self, batches) -> int:
+        """Steps an epoch takes: its batch count, capped by max_steps_per_epoch (the schedule's unit)."""
+        cap = self.config.max_steps_per_epoch
+        n = len(batches) if hasattr(batches, "__len__") else cap
+        return min(n, cap) if cap else n
+
+    def _set_lr(self, step: int, total: int) -> None:
+        """The profile's schedule (pipeline.train.lr_schedule) at 0-based global `step`; constant: untouched."""
+        if self.config.lr_decay == "constant" and not self.config.lr_warmup:
+            return
+        lr = self.config.lr * lr_factor(self.config.lr_decay, self.config.lr_warmup, step, total)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def fit(
         self,
