@@ -19,10 +19,22 @@ PARAMS = ["data.source", "runs", "methods", "weighting"]
 
 
 def inputs(params: dict, metrics: str = layout.METRICS) -> list[str]:
-    """The exact metric files the stage reads (the DAG generator's deps), derived from params."""
-    from pipeline.report.sanity import required_files
+    """The exact metric files and run histories the stage reads (the DAG generator's deps), derived from params."""
+    from pipeline.report.sanity import required_files, required_histories
 
-    return [layout.in_metrics(rel, metrics) for rel in required_files(params)]
+    return ([layout.in_metrics(rel, metrics) for rel in required_files(params)]
+            + [layout.history_file(run) for run in required_histories(params)])
+
+
+def _history(root: Path):
+    """run -> its history.csv rows (text values) under the run reports folder, None when missing."""
+    import csv
+
+    def history(run: str) -> list[dict] | None:
+        path = root / run / "history.csv"
+        return list(csv.DictReader(path.open(newline=""))) if path.is_file() else None
+
+    return history
 
 
 def _reader(root: Path):
@@ -41,7 +53,9 @@ def _reader(root: Path):
 @click.option("--metrics", type=click.Path(path_type=Path), required=True, help="reports/metrics")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="sanity.md to write")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), required=True, help="sanity.json to write")
-def main(metrics, out, json_out):
+@click.option("--runs", type=click.Path(path_type=Path), default=Path(layout.RUN_REPORTS), show_default=True,
+              help="the run reports folder (<run>/history.csv)")
+def main(metrics, out, json_out, runs):
     from pipeline.atomic import atomic_write_json, atomic_write_text
     from pipeline.report.sanity import (condition_breakdown, describe, evaluate_expectations, render_markdown,
                                          sanity_json)
@@ -49,7 +63,7 @@ def main(metrics, out, json_out):
 
     params = load_params()
     source, read = get(params, "data.source"), _reader(metrics)
-    expectations = evaluate_expectations(params, read)
+    expectations = evaluate_expectations(params, read, _history(runs))
     atomic_write_text(out, render_markdown(expectations, condition_breakdown(params, read), source))
     atomic_write_json(json_out, sanity_json(expectations))
     failed = [e for e in expectations if e["asserted"] and e["passed"] is False]

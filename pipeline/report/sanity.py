@@ -17,6 +17,8 @@ from pipeline.seeds import extra_seeds, seeded
 from pipeline.report.sources import DETECTION_DATASET, SCORED_DATASETS, Methods, metric_file
 
 Read = Callable[[str], "dict | None"]
+# A run's history.csv rows (reports/runs/<run>/history.csv, values as text), or None when it is missing.
+History = Callable[[str], "list[dict] | None"]
 CONDITIONS = ("day", "night", "fog")
 # Keys of a value's file, e.g. ("by_condition", "night", "IoU", "Person").
 Ref = tuple[str, tuple[str, ...]]
@@ -81,10 +83,21 @@ def _rule(methods: Methods, rule: str) -> str | None:
     return rule if rule in methods.rules else None
 
 
-def evaluate_expectations(params: dict, read: Read) -> list[dict]:
-    """Asserted expectations (true by construction of the synthetic data), then informational comparisons."""
+def evaluate_expectations(params: dict, read: Read, history: History | None = None) -> list[dict]:
+    """Asserted expectations (true by construction of the synthetic data, or of how every run trains), on
+    every training seed, then informational comparisons. history: the training checks (None: left out)."""
     m = Methods.from_params(params)
-    vis, ir, mx = (_rule(m, r) for r in ("visible", "infrared", "max"))
+    out = []
+    for seed in [None, *extra_seeds(params)]:  # each configured training seed's own fine-tunes and runs
+        out += _enforced(params, m, read, history, seed)
+    vis, ir = _rule(m, "visible"), _rule(m, "infrared")
+    return out + _informational(params, m, read, vis, ir)
+
+
+def _enforced(params: dict, m: Methods, read: Read, history: History | None, seed: int | None) -> list[dict]:
+    """The asserted expectations of one training seed (None: the first, unsuffixed names; else `, seed <s>`)."""
+    named = lambda x: seeded(x, seed) if x else None  # noqa: E731  (None: not configured)
+    vis, ir, mx = (named(_rule(m, r)) for r in ("visible", "infrared", "max"))
     out = []
     for dataset, cls in (("fmb", "Person"), ("msrs", "person"), ("m3fd", "People")):
         metric = "AP50" if dataset == DETECTION_DATASET else "IoU"
@@ -106,8 +119,77 @@ def evaluate_expectations(params: dict, read: Read) -> list[dict]:
         out.append(_check(read, f"max rule no worse than the weaker source ({metric}, {dataset})",
                           "The max rule keeps the brighter source everywhere, so it keeps what each source shows.",
                           {"max": _main_metric(mx, dataset), **sources}, lambda v: v["max"] >= _weaker(v)))
-        out.append(_headline_check(read, m, dataset, vis, ir))
-    return out + _informational(params, m, read, vis, ir)
+        if seed is None:
+            out.append(_headline_check(read, m, dataset, vis, ir))
+    if history is not None:
+        out += training_checks(params["runs"], history, seed)
+    if seed is not None:
+        for e in out:
+            e["name"] = f"{e['name'].removesuffix(')')}, seed {seed})"
+    return out
+
+
+def _rows(history: History, run: str) -> tuple[list[dict] | None, str | None]:
+    rows = history(run)
+    if not rows:
+        return None, f"{run}'s history.csv is {'missing' if rows is None else 'empty'}"
+    return rows, None
+
+
+def _float(text) -> float | None:
+    return float(text) if text not in (None, "") else None
+
+
+def _training_check(name: str, why: str, runs: list[str], history: History, ratio) -> dict:
+    """One expectation over `runs`: ratio(rows) -> a last/first loss ratio (None: too few epochs to tell);
+    it holds when every ratio is below 1. Values: the runs checked and the highest ratio (named in why)."""
+    ratios, problems = {}, []
+    for run in runs:
+        rows, problem = _rows(history, run)
+        if problem:
+            problems.append(problem)
+            continue
+        r = ratio(rows)
+        if r is not None:
+            ratios[run] = r
+    if problems or not ratios:
+        why = f"cannot check: {'; '.join(problems) or 'no run trained long enough'}."
+        return {"name": name, "asserted": True, "passed": False if problems else None,
+                "values": {"runs": float(len(ratios))}, "why": why}
+    worst = max(ratios, key=ratios.get)
+    return {"name": name, "asserted": True, "passed": all(r < 1 for r in ratios.values()),
+            "values": {"runs": float(len(ratios)), "highest last/first": ratios[worst]}, "why": f"{why} Highest: {worst}."}
+
+
+def _loss_ratio(column: str, stage: str | None = None):
+    def ratio(rows: list[dict]) -> float | None:
+        values = [_float(r.get(column)) for r in rows if stage is None or str(r.get("stage")) == stage]
+        values = [v for v in values if v is not None]
+        return values[-1] / values[0] if len(values) >= 2 and values[0] > 0 else None
+    return ratio
+
+
+def training_checks(runs: dict, history: History, seed: int | None = None) -> list[dict]:
+    """What every run's training guarantees, read from its history.csv (a broken training step fails them):
+    the epoch-mean training loss falls; L_csc falls in stage II; a run without CSC never trains with it."""
+    names = {seeded(n, seed): run for n, run in runs.items()}
+    csc = [n for n, r in names.items() if r["framework"] == "ssvif" and r.get("csc", True)]
+    out = [_training_check("training lowers the training loss (every learned run, last vs first epoch)",
+                           "Each run descends its own loss (L_fus, or an original's) from random weights.",
+                           list(names), history, _loss_ratio("loss_fus")),
+           _training_check("stage II lowers L_csc (every CSC run, last vs first stage-II epoch)",
+                           "H and S start from random weights in stage II and learn to agree (Eq. 2).",
+                           csc, history, _loss_ratio("loss_csc", "2"))]
+    for name in (n for n, r in names.items() if r["framework"] == "ssvif" and not r.get("csc", True)):
+        rows, problem = _rows(history, name)
+        bad = [] if problem else [r for r in rows if str(r.get("stage")) != "1" or _float(r.get("w_csc"))
+                                  or _float(r.get("loss_csc")) is not None]
+        out.append({"name": f"no L_csc without CSC ({name}: stage I throughout, w_csc 0)", "asserted": True,
+                    "passed": problem is None and not bad,
+                    "values": {"epochs": float(len(rows or [])), "epochs with L_csc": float(len(bad))},
+                    "why": f"cannot check: {problem}." if problem else
+                    "csc: false trains L_fus alone (the w/o CSC ablation): no stage II, no L_csc, w_csc 0."})
+    return out
 
 
 def _weaker(v: dict) -> float:
@@ -176,6 +258,15 @@ def condition_breakdown(params: dict, read: Read) -> dict[str, dict[str, dict[st
     return {d: {meth: {c: _lookup(read, *_main_metric(meth, d, "by_condition", c))[0] for c in CONDITIONS}
                 for meth in methods}
             for d, methods in breakdown_methods(params).items()}
+
+
+def required_histories(params: dict) -> list[str]:
+    """The runs (seeded names) whose history.csv the training checks read."""
+    seen: list[str] = []
+    record = lambda run: seen.append(run)  # noqa: E731  (returns None: every history "missing", all still asked)
+    for seed in [None, *extra_seeds(params)]:
+        training_checks(params["runs"], record, seed)
+    return list(dict.fromkeys(seen))
 
 
 def required_files(params: dict) -> list[str]:
