@@ -180,7 +180,7 @@ FIGURE_FILES = {
 # The dvc.yaml of each stage group (pipeline.dag.files): the compute groups have one each under DAG_DIR, so
 # that the dvc.lock DVC rewrites after every stage stays small; the others stay in the root dvc.yaml.
 DAG_DIR = "dag"
-SUB_DAGS = {"train": "train", "original": "train", "sensing": "train", "fuse": "fuse",
+SUB_DAGS = {"stage_one": "train", "train": "train", "original": "train", "sensing": "train", "fuse": "fuse",
             "fuse_rule": "fuse", "weights": "weights", "fusion_metrics": "fusion_metrics", "segment": "segment",
             "detect": "detect"}
 ROOT_DVC_FILE = "dvc.yaml"
