@@ -187,7 +187,8 @@ def build_trainer(s: RunSettings, device=None, log=None, sensing: tuple | None =
     return Trainer(config, SSVIFStrategy(model, loss_fn, head, segmenter, weighting), device=device, log=log)
 
 
-def _fit(trainer: Trainer, s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None, **options) -> dict:
+def _fit(trainer: Trainer, s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None,
+         **options) -> dict:
     """trainer.fit on the split's train stems (seeded batches), selecting on its val stems."""
     from pipeline.train.data import train_batches, validation_batches
 

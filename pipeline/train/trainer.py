@@ -178,7 +178,8 @@ class Trainer:
             if self.continue_from(start):
                 self.log(f"continues from the shared stage I after epoch {len(self.history)}")
             else:
-                self.log("trains alone: it would stop early inside the shared stage I, at weights its file does not keep")
+                self.log("trains alone: it would stop early inside the shared stage I, keeping weights the file "
+                         "does not hold")
         # The switch of a two-stage run with this run's stage-I settings (this run itself may have CSC off).
         switch = StageSchedule(csc=True, two_stage=True, stage_one_max_epochs=self.config.stage_one_max_epochs)
         for epoch in range(len(self.history), self.config.epochs):

@@ -31,25 +31,25 @@ def _config(csc=True, patience=2, **changes) -> TrainConfig:
                                  stage_one_max_epochs=STAGE_ONE_EPOCHS), **changes})
 
 
-def _trainer(weighting="gdwa", n=3, csc=True, patience=2, log=None, lr=1e-2) -> Trainer:
+def _trainer(weighting="gdwa", n=3, csc=True, patience=2, log=None, lr=1e-2, **config) -> Trainer:
     """As build_trainer: F seeded first, then (CSC) head H, SegFormer S and the weighting."""
     torch.manual_seed(0)
     model = StandInFusion(3)
     extra = (SegmentationHead(model.feature_channels, n), SegmentationModel(n, 3, **TINY_SEGFORMER),
              create_weighting(weighting, WEIGHTING_PARAMS)) if csc else (None, None, None)
-    return Trainer(_config(csc, patience, lr=lr), SSVIFStrategy(model, _loss, *extra), device="cpu",
+    return Trainer(_config(csc, patience, lr=lr, **config), SSVIFStrategy(model, _loss, *extra), device="cpu",
                    log=log or (lambda line: None))
 
 
-def _fit(trainer, work_dir=None, on_epoch_end=None, **options):
-    return trainer.fit(lambda e: toy_batches(3, seed=e), lambda: toy_batches(2, seed=99), work_dir, on_epoch_end,
-                       **options)
+def _fit(trainer, work_dir=None, on_epoch_end=None, val=None, **options):
+    val = val or toy_batches(2, seed=99)
+    return trainer.fit(lambda e: toy_batches(3, seed=e), lambda: val, work_dir, on_epoch_end, **options)
 
 
-def _unit_state(work_dir=None, on_epoch_end=None, lr=1e-2) -> dict:
+def _unit_state(work_dir=None, on_epoch_end=None, lr=1e-2, val=None, **config) -> dict:
     """The shared stage I as pipeline.train.run.train_stage_one trains it (F alone, patience 0), through bytes."""
-    trainer = _trainer(csc=False, patience=0, lr=lr)
-    _fit(trainer, work_dir, on_epoch_end, until_stage_two=True)
+    trainer = _trainer(csc=False, patience=0, lr=lr, **config)
+    _fit(trainer, work_dir, on_epoch_end, val, until_stage_two=True)
     buffer = io.BytesIO()
     torch.save(trainer.stage_one_state(), buffer)
     return torch.load(io.BytesIO(buffer.getvalue()), weights_only=False)
@@ -96,6 +96,19 @@ def test_the_csc_false_run_keeps_a_best_epoch_of_the_unit_and_counts_patience_ac
     alone = _fit(_trainer(csc=False, lr=lr))
     assert alone["best_epoch"] == STAGE_ONE_EPOCHS and len(alone["history"]) == STAGE_ONE_EPOCHS + 2 < EPOCHS
     _assert_identical(alone, _fit(_trainer(csc=False, lr=lr), start=_unit_state(lr=lr)))
+
+
+@pytest.mark.parametrize("stage_one_max_epochs, kept", [(2, 2), (3, 1)])
+def test_a_unit_that_ends_at_epochs_gives_the_run_trained_alone(stage_one_max_epochs, kept):
+    """`epochs` before the switch, on validation images whose best epoch is the first: with the switch due next
+    the run restarts its selection after the last epoch and keeps that (as fit does), else stage I's best."""
+    short, val = dict(epochs=2, stage_one_max_epochs=stage_one_max_epochs), [
+        {"ir": torch.ones(1, 1, 16, 16), "vis": torch.zeros(1, 3, 16, 16)}]  # L_fus on it rises as F trains
+    unit = _unit_state(val=val, **short)
+    assert len(unit["history"]) == 2
+    alone = _fit(_trainer("ucw", **short), val=val)
+    assert alone["best_epoch"] == kept and [r["stage"] for r in alone["history"]] == [1, 1]
+    _assert_identical(alone, _fit(_trainer("ucw", **short), val=val, start=unit))
 
 
 def test_continuing_takes_the_whole_state_not_only_the_weights(unit):
