@@ -169,7 +169,8 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     keys = process_keys(ddp, threads)
     s, stage_one = _stage_one(s, run_name, stage_one_dir, split_doc, keys)
     deterministic_kernels()
-    work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True) + json.dumps(keys, sort_keys=True))}"
+    resume_key = json.dumps(split_doc, sort_keys=True) + json.dumps(keys, sort_keys=True)
+    work_dir = work / f"{run_name}-{s.digest(resume_key)}"
     if dist.is_writer():
         click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,

@@ -220,7 +220,7 @@ def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Pat
     Returns {"checkpoint": what model.pt holds, "history": rows, "config": the record + outcome}.
     """
     trainer = build_trainer(s, device=device, log=log, sensing=sensing)
-    result = _fit(trainer, s, spec, root, split, work_dir, on_epoch_end=on_epoch_end, start=stage_one)
+    result = _fit(trainer, s, spec, root, split, work_dir, on_epoch_end=on_epoch_end, stage_one=stage_one)
     state = {k: v.detach().cpu() for k, v in result["state_dict"].items()}
     checkpoint = {"name": s.run["model"], "channels": int(s.run["channels"]), "widths": dict(s.widths),
                   "state_dict": state, "run": s.name, "framework": s.framework}

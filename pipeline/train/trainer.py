@@ -160,22 +160,22 @@ class Trainer:
         val_batches: Callable[[], Iterable[dict]],
         work_dir: Path | None = None,
         on_epoch_end: Callable[[int], None] | None = None,
-        start: dict | None = None,
+        stage_one: dict | None = None,
         until_stage_two: bool = False,
     ) -> dict:
         """Train until `epochs`, early stopping, resuming from ``work_dir/last.pt`` if present.
 
         train_batches(epoch) gives that epoch's batches (seeded by the epoch); val_batches()
-        the validation batches. start: a shared stage I's state to continue from (when there is no
-        last.pt); until_stage_two: stop where a two-stage run switches to stage II (the shared stage I
+        the validation batches. stage_one: a shared stage I's state to continue from (when there is
+        no last.pt); until_stage_two: stop where a two-stage run switches to stage II (the shared stage I
         itself). Returns {"state_dict": selected F weights, "history": rows, "best_epoch": int}.
         """
         checkpoint = resume_path(work_dir)
         if checkpoint is not None and checkpoint.exists():
             self.load(checkpoint)
             self.log(f"resumed from {checkpoint} after epoch {len(self.history)}")
-        elif start is not None:
-            if self.continue_from(start):
+        elif stage_one is not None:
+            if self.continue_from(stage_one):
                 self.log(f"continues from the shared stage I after epoch {len(self.history)}")
             else:
                 self.log("trains alone: it would stop early inside the shared stage I, keeping weights the file "

@@ -80,14 +80,14 @@ def test_the_unit_stops_where_a_two_stage_run_switches(unit):
 @pytest.mark.parametrize("weighting, n", [("gdwa", 3), ("ucw", 5)])
 def test_a_csc_run_continued_from_the_shared_stage_one_is_the_run_trained_alone(unit, weighting, n):
     """(a) GDWA; (b) the same group with other n_classes and UCW (learnable weighting parameters)."""
-    _assert_identical(_fit(_trainer(weighting, n)), _fit(_trainer(weighting, n), start=unit))
+    _assert_identical(_fit(_trainer(weighting, n)), _fit(_trainer(weighting, n), stage_one=unit))
 
 
 def test_the_csc_false_run_continues_in_stage_one_without_a_restart(unit):
     """(c) CSC off: stage I throughout; its selection spans the unit's epochs (no restart at the switch)."""
     alone = _fit(_trainer(csc=False))
     assert all(r["stage"] == 1 for r in alone["history"]) and len(alone["history"]) > STAGE_ONE_EPOCHS
-    _assert_identical(alone, _fit(_trainer(csc=False), start=unit))
+    _assert_identical(alone, _fit(_trainer(csc=False), stage_one=unit))
 
 
 def test_the_csc_false_run_keeps_a_best_epoch_of_the_unit_and_counts_patience_across_it():
@@ -95,7 +95,7 @@ def test_the_csc_false_run_keeps_a_best_epoch_of_the_unit_and_counts_patience_ac
     lr = 0.17
     alone = _fit(_trainer(csc=False, lr=lr))
     assert alone["best_epoch"] == STAGE_ONE_EPOCHS and len(alone["history"]) == STAGE_ONE_EPOCHS + 2 < EPOCHS
-    _assert_identical(alone, _fit(_trainer(csc=False, lr=lr), start=_unit_state(lr=lr)))
+    _assert_identical(alone, _fit(_trainer(csc=False, lr=lr), stage_one=_unit_state(lr=lr)))
 
 
 @pytest.mark.parametrize("stage_one_max_epochs, kept", [(2, 2), (3, 1)])
@@ -108,14 +108,14 @@ def test_a_unit_that_ends_at_epochs_gives_the_run_trained_alone(stage_one_max_ep
     assert len(unit["history"]) == 2
     alone = _fit(_trainer("ucw", **short), val=val)
     assert alone["best_epoch"] == kept and [r["stage"] for r in alone["history"]] == [1, 1]
-    _assert_identical(alone, _fit(_trainer("ucw", **short), val=val, start=unit))
+    _assert_identical(alone, _fit(_trainer("ucw", **short), val=val, stage_one=unit))
 
 
 def test_continuing_takes_the_whole_state_not_only_the_weights(unit):
     """Without the Adam state the run would differ: the comparisons above can see it."""
     alone = _fit(_trainer("gdwa"))
     no_adam = {**unit, "optimizer": {}}
-    assert _fit(_trainer("gdwa"), start=no_adam)["history"] != alone["history"]
+    assert _fit(_trainer("gdwa"), stage_one=no_adam)["history"] != alone["history"]
 
 
 def _with_val(unit: dict, values: list[float], best_epoch: int) -> dict:
@@ -136,7 +136,7 @@ def test_a_csc_false_run_replays_its_patience_over_the_shared_epochs(unit):
     assert not trainer.continue_from(later) and trainer.history == []
     assert all(torch.equal(before[k], v) for k, v in trainer.strategy.fusion.state_dict().items())
     lines = []
-    _assert_identical(_fit(_trainer(csc=False)), _fit(_trainer(csc=False, log=lines.append), start=later))
+    _assert_identical(_fit(_trainer(csc=False)), _fit(_trainer(csc=False, log=lines.append), stage_one=later))
     assert any("trains alone" in line for line in lines)
 
 
@@ -156,9 +156,9 @@ def test_the_unit_and_a_continuing_run_resume_after_an_interruption(unit, tmp_pa
     assert resumed["history"] == unit["history"]
     assert all(torch.equal(resumed["fusion"][k], v) for k, v in unit["fusion"].items())
     with pytest.raises(Interrupt):
-        _fit(_trainer("ucw"), tmp_path / "run", stop_after(STAGE_ONE_EPOCHS + 1), start=unit)
+        _fit(_trainer("ucw"), tmp_path / "run", stop_after(STAGE_ONE_EPOCHS + 1), stage_one=unit)
     lines = []
-    continued = _fit(_trainer("ucw", log=lines.append), tmp_path / "run", start=unit)
+    continued = _fit(_trainer("ucw", log=lines.append), tmp_path / "run", stage_one=unit)
     assert lines[0].startswith("resumed") and f"after epoch {STAGE_ONE_EPOCHS + 1}" in lines[0]
     _assert_identical(_fit(_trainer("ucw")), continued)
 
