@@ -53,6 +53,14 @@ def run_model(run: str) -> str:
     return f"{run_dir(run)}/{RUN_MODEL}"
 
 
+STAGE_ONE_STATE = "stage_one.pt"
+
+
+def stage_one_dir(unit: str) -> str:
+    """stage_one@<unit>'s folder: ``STAGE_ONE_STATE``, the shared stage I its member runs continue from."""
+    return f"{DATA}/stage_one/{unit}"
+
+
 def sensing_dir(dataset: str) -> str:
     """sensing@<dataset>'s folder: EMMA's pseudo-sensing networks A_i, A_v (Ai.pth, Av.pth, sensing.json)."""
     return f"{DATA}/sensing/{dataset}"
@@ -172,8 +180,9 @@ FIGURE_FILES = {
 # The dvc.yaml of each stage group (pipeline.dag.files): the compute groups have one each under DAG_DIR, so
 # that the dvc.lock DVC rewrites after every stage stays small; the others stay in the root dvc.yaml.
 DAG_DIR = "dag"
-SUB_DAGS = {"train": "train", "original": "train", "sensing": "train", "fuse": "fuse", "fuse_rule": "fuse", "weights": "weights",
-            "fusion_metrics": "fusion_metrics", "segment": "segment", "detect": "detect"}
+SUB_DAGS = {"stage_one": "train", "train": "train", "original": "train", "sensing": "train", "fuse": "fuse",
+            "fuse_rule": "fuse", "weights": "weights", "fusion_metrics": "fusion_metrics", "segment": "segment",
+            "detect": "detect"}
 ROOT_DVC_FILE = "dvc.yaml"
 
 

@@ -7,6 +7,7 @@ commands, paths), so adding seeds re-runs nothing that exists. Every further see
 one instance, named with the suffix ``-s<s>``, of each stage whose result depends on the
 training seed:
 
+- ``stage_one@<unit>-s<s>`` -> ``data/stage_one/<unit>-s<s>`` (the shared stage I, pipeline.train.stage_one)
 - ``train@<run>-s<s>``  -> ``data/runs/<run>-s<s>``, ``reports/runs/<run>-s<s>/history.csv``
 - ``fuse@<run>-s<s>[-m3fd]`` -> ``data/fused/<run>-s<s>/<dataset>``
 - ``fusion_metrics@<run>-s<s>-<dataset>`` (runs only: a rule's or an external method's images

@@ -2,12 +2,16 @@
 
 python -m stages.train --run NAME --raw data/raw/<ds> --split data/splits/<ds>.json
     --out data/runs/NAME --history reports/runs/NAME/history.csv [--work data/work/train]
-    [--sensing data/sensing/<ds> | data/sensing/released]
+    [--sensing data/sensing/<ds> | data/sensing/released] [--stage-one data/stage_one/<unit>]
 
 An original EMMA run with `<profile>.sensing.variant: learned` needs --sensing: the folder of
 `stages.sensing` (A_i, A_v trained on its dataset, `<profile>.sensing.source` synthetic or retrain) or of
 `stages.sensing_release` (EMMA's released pair, official or local), frozen in its loss; with `ideal` it
 trains as before and ignores it.
+
+A run with a shared stage I (pipeline.train.stage_one) continues from its unit's state (`stages.stage_one`)
+with --stage-one: the bytes of training it alone, without repeating stage I; config.json then names the unit
+(`stage_one_unit`). A file of another group is refused, naming the folder to pass.
 
 Resumes from data/work/train/<run>-<config digest>/last.pt after an interruption. With params
 `<profile>.gpus: N` > 1 the command starts itself again as N processes under torchrun: each takes
@@ -73,6 +77,43 @@ def _positive(params: dict, key: str) -> float:
         raise ParamsError(f"params.yaml: {error}") from error
 
 
+def split_doc_of(split: Path, s) -> dict:
+    """The split file of run `s`'s dataset (another dataset's is refused, naming the file to pass)."""
+    doc = json.loads(split.read_text())
+    if doc.get("dataset") != s.run["dataset"]:
+        raise click.ClickException(
+            f"{split} is the split of {doc.get('dataset')!r}, but params.yaml runs.{s.name}.dataset is "
+            f"{s.run['dataset']!r}: pass --split {layout.split_file(s.run['dataset'])} (as dvc.yaml does)")
+    return doc
+
+
+def process_keys(ddp, threads: int) -> dict:
+    """What the float sums depend on besides the settings: the process count (several processes) and the thread
+    count; recorded in the outputs and part of the work dir's name, so nothing resumes across them."""
+    return {**({"world_size": ddp.world_size} if ddp.distributed else {}), "threads": threads}
+
+
+def _stage_one(s, run_name: str, folder: Path | None, split_doc: dict, keys: dict):
+    """(settings naming the unit, its stage-I state or None): a member run given its unit's folder."""
+    from dataclasses import replace
+
+    from pipeline.train.checkpoint import load_stage_one_state
+    from pipeline.train.stage_one import record, unit_name
+
+    if folder is None:
+        return s, None
+    unit = unit_name(s.name, s.run, None if run_name == s.name else s.seed)  # `<run>-s<seed>`: its seed's unit
+    if unit is None:
+        raise click.ClickException(f"--stage-one: run {run_name} has no shared stage I (an original framework, or "
+                                   "two_stage false with CSC): drop --stage-one")
+    try:
+        state = load_stage_one_state(folder / layout.STAGE_ONE_STATE, record(s, split_doc, **keys), "cpu")
+    except (FileNotFoundError, ValueError) as error:
+        raise click.ClickException(f"--stage-one {folder}: run {run_name}: {error}; pass --stage-one "
+                                   f"{layout.stage_one_dir(unit)} (as dvc.yaml does)") from error
+    return replace(s, stage_one_unit=unit), state
+
+
 def _sensing(s, sensing_dir: Path | None):
     """(settings, (A_i, A_v) or None): a learned-sensing EMMA run loads the folder and records its digests."""
     from dataclasses import replace
@@ -105,7 +146,10 @@ def _sensing(s, sensing_dir: Path | None):
 @click.option("--work", type=click.Path(path_type=Path), default=Path(layout.work_dir("train")), show_default=True)
 @click.option("--sensing", "sensing_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="EMMA's A_i, A_v (stages.sensing) for an original EMMA run with sensing.variant learned")
-def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path, sensing_dir: Path | None) -> None:
+@click.option("--stage-one", "stage_one_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="the run's shared stage I (stages.stage_one) to continue from")
+def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: Path, sensing_dir: Path | None,
+         stage_one_dir: Path | None) -> None:
     from pipeline.params import load_params
     from pipeline.runtime import pin_threads, processes
 
@@ -122,28 +166,24 @@ def main(run_name: str, raw: Path, split: Path, out: Path, history: Path, work: 
     from pipeline.seeds import split_seeded
 
     s = settings(params, *split_seeded(run_name, params["seed"]))
-    split_doc = json.loads(split.read_text())
-    if split_doc.get("dataset") != s.run["dataset"]:
-        raise click.ClickException(
-            f"{split} is the split of {split_doc.get('dataset')!r}, but params.yaml runs.{s.name}.dataset is "
-            f"{s.run['dataset']!r}: pass --split {layout.split_file(s.run['dataset'])} (as dvc.yaml does)")
+    split_doc = split_doc_of(split, s)
     s, sensing = _sensing(s, sensing_dir)
+    keys = process_keys(ddp, threads)
+    s, stage_one = _stage_one(s, run_name, stage_one_dir, split_doc, keys)
     deterministic_kernels()
-    # The process count changes the float sums (not the maths): several processes get their own work dir.
-    keyed = {"world_size": ddp.world_size} if ddp.distributed else {}
-    # So does the thread count: a run never resumes from a checkpoint written at another one.
-    resume_key = json.dumps({**keyed, "threads": threads}, sort_keys=True)
-    work_dir = work / f"{run_name}-{s.digest(json.dumps(split_doc, sort_keys=True) + resume_key)}"
+    resume_key = json.dumps(split_doc, sort_keys=True) + json.dumps(keys, sort_keys=True)
+    work_dir = work / f"{run_name}-{s.digest(resume_key)}"
     if dist.is_writer():
         click.echo(f"train {run_name}: {s.framework} {s.run['model']} on {s.run['dataset']}; work dir {work_dir}", err=True)
     result = train_run(s, get_dataset(s.run["dataset"]), raw, split_doc, work_dir,
                        device=dist.device_for(ddp) if ddp.distributed else None,
-                       log=lambda line: click.echo(f"[{run_name}] {line}", err=True), sensing=sensing)
+                       log=lambda line: click.echo(f"[{run_name}] {line}", err=True), sensing=sensing,
+                       stage_one=stage_one)
     if not dist.is_writer():  # rank 0 writes the run
         return
     with atomic_dir(out) as tmp:
         atomic_torch_save(tmp / layout.RUN_MODEL, result["checkpoint"])
-        atomic_write_json(tmp / layout.RUN_CONFIG, {**result["config"], **keyed, "threads": threads})
+        atomic_write_json(tmp / layout.RUN_CONFIG, {**result["config"], **keys})
     atomic_write_text(history, history_csv(result["history"]))
 
 

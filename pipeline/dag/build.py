@@ -33,6 +33,8 @@ from pipeline.plugins import module as plugin_module
 from pipeline.rules.names import PACKAGE as RULE_PACKAGE
 from pipeline.weighting.names import PACKAGE as WEIGHTING_PACKAGE
 from pipeline.dag.units import RUNNER
+from pipeline.dag.stage_one import train_fields as stage_one_train_fields
+from pipeline.train.stage_one import units as stage_one_units
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = tuple(REGISTRY)
@@ -46,6 +48,8 @@ RELEASED_SENSING = "released"
 # Per-unit params keys and plugin code files fill fixed slots (p0.., q0.., c0..), so one unit's
 # lists never change another unit's template.
 PLAIN_SLOTS, SCOPED_SLOTS, CODE_SLOTS = 8, 8, 8
+# stage_one@ lists the stage-I fields of `<profile>.train` one by one (never patience, gradient_stats).
+STAGE_ONE_SCOPED_SLOTS = 13
 # Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
 WEIGHT_TARGETS = {**{L.weights_name(SEGMENTER, d): {"target": SEGMENTER, "dataset": d} for d in SCORED_DATASETS},
                   L.weights_name(DETECTOR, DETECTION_DATASET): {"target": DETECTOR, "dataset": DETECTION_DATASET}}
@@ -70,11 +74,11 @@ def _static_params(name: str) -> list[str]:
     return [_translate(k) for k in _stage_module(name).PARAMS]
 
 
-def _padded_params(module: str, runs: dict) -> tuple[dict, list[str]]:
+def _padded_params(module: str, runs: dict, scoped_slots: int = SCOPED_SLOTS) -> tuple[dict, list[str]]:
     """Per-unit param keys as item fields p0.. (unscoped) and q0.. (`<profile>.`-scoped).
 
     A foreach body is one template for every item, so each unit fills the same fixed number of
-    slots (PLAIN_SLOTS, SCOPED_SLOTS), repeating its own first key (DVC de-duplicates params
+    slots (PLAIN_SLOTS, `scoped_slots`), repeating its own first key (DVC de-duplicates params
     keys): a unit's resolved params never depend on the other units.
     """
     fields = {}
@@ -82,15 +86,15 @@ def _padded_params(module: str, runs: dict) -> tuple[dict, list[str]]:
         keys = _stage_module(module).params_for(name, run)
         plain = [k for k in keys if not k.startswith("{profile}.")]
         scoped = [k.removeprefix("{profile}.") for k in keys if k.startswith("{profile}.")]
-        if not plain or not scoped or len(plain) > PLAIN_SLOTS or len(scoped) > SCOPED_SLOTS:
+        if not plain or not scoped or len(plain) > PLAIN_SLOTS or len(scoped) > scoped_slots:
             raise ValueError(f"stages.{module}.params_for({name!r}) gives {len(plain)} plain and {len(scoped)} "
-                             f"`{{profile}}.` keys; each must be 1..{PLAIN_SLOTS} / 1..{SCOPED_SLOTS} "
+                             f"`{{profile}}.` keys; each must be 1..{PLAIN_SLOTS} / 1..{scoped_slots} "
                              "(raise PLAIN_SLOTS / SCOPED_SLOTS in pipeline/dag/build.py)")
         plain += [plain[0]] * (PLAIN_SLOTS - len(plain))
-        scoped += [scoped[0]] * (SCOPED_SLOTS - len(scoped))
+        scoped += [scoped[0]] * (scoped_slots - len(scoped))
         fields[name] = {**{f"p{i}": k for i, k in enumerate(plain)}, **{f"q{i}": k for i, k in enumerate(scoped)}}
     template = [f"${{item.p{i}}}" for i in range(PLAIN_SLOTS)]
-    template += [f"${{profile}}.${{item.q{i}}}" for i in range(SCOPED_SLOTS)]
+    template += [f"${{profile}}.${{item.q{i}}}" for i in range(scoped_slots)]
     return fields, template
 
 
@@ -191,16 +195,35 @@ def build(params: dict) -> dict:
     }
     released, sensing_released = released_originals(params), released_sensing(params)
     trained = {name: run for name, run in runs.items() if not (released and run["framework"] == "original")}
+    # The shared stage I of the runs that have one (pipeline.train.stage_one), read through its representative.
+    reps = stage_one_units(runs)
+    one_fields, one_params = _padded_params("stage_one", {rep: runs[rep] for rep in reps.values()},
+                                            STAGE_ONE_SCOPED_SLOTS)
+    stages["stage_one"] = {} if not reps else {
+        "foreach": {unit: {"dataset": runs[rep]["dataset"], **one_fields[rep],
+                           **_run_plugins("stage_one", runs[rep], params)} for unit, rep in reps.items()},
+        "do": {
+            "cmd": (f"python -m stages.stage_one --unit {K} --raw {L.raw_dir(D)} --split {L.split_file(D)} "
+                    f"--out {L.stage_one_dir(K)} --work {L.work_dir('stage_one')}"),
+            "deps": _code("stage_one") + CODE_TEMPLATE + [L.raw_dir(D), L.split_file(D)],
+            "params": one_params,
+            "outs": [L.stage_one_dir(K)],
+        },
+    }
+    if not reps:  # no run has a shared stage I: no group
+        del stages["stage_one"]
     train_fields, train_params = _padded_params("train", trained)
     stages["train"] = {
         "foreach": {name: {"dataset": run["dataset"], "model": run["model"], **train_fields[name],
-                           **_run_plugins("train", run, params), **_sensing_fields(run, sensing_released)}
+                           **_run_plugins("train", run, params), **_sensing_fields(run, sensing_released),
+                           **stage_one_train_fields(name, run)}
                     for name, run in trained.items()},
         "do": {
             "cmd": (f"python -m stages.train --run {K} --raw {L.raw_dir(D)} "
-                    f"--split {L.split_file(D)} --out {L.run_dir(K)} "
-                    f"--history {L.history_file(K)} --work {L.work_dir('train')}${{item.sensing_arg}}"),
-            "deps": _code("train") + CODE_TEMPLATE + [L.raw_dir(D), L.split_file(D), "${item.sensing_dep}"],
+                    f"--split {L.split_file(D)} --out {L.run_dir(K)} --history {L.history_file(K)} "
+                    f"--work {L.work_dir('train')}${{item.sensing_arg}}${{item.stage_one_arg}}"),
+            "deps": _code("train") + CODE_TEMPLATE + [L.raw_dir(D), L.split_file(D), "${item.sensing_dep}",
+                                                      "${item.stage_one_dep}"],
             "params": train_params,
             "outs": [L.run_dir(K), _uncached(L.history_file(K))],
         },

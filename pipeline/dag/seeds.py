@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from pipeline import layout
+from pipeline.dag.stage_one import train_fields as stage_one_fields
 from pipeline.seeds import SEEDED, extra_seeds, seeded
 
 
@@ -24,8 +25,12 @@ def expand(stages: dict, params: dict, externals: Iterable[str] = (), detection_
         return layout.fused_dir(name, dataset, externals)
 
     for seed in extra:
+        if "stage_one" in stages:  # each seed its own shared stage I: `<unit>-s<seed>`, the same settings
+            units = stages["stage_one"]["foreach"]
+            units.update({seeded(k, seed): dict(v) for k, v in list(units.items()) if SEEDED.match(k) is None})
         train = stages["train"]["foreach"]
-        train.update({seeded(k, seed): dict(v) for k, v in list(train.items()) if SEEDED.match(k) is None})
+        train.update({seeded(k, seed): {**v, **stage_one_fields(k, params["runs"][k], seed)}
+                      for k, v in list(train.items()) if SEEDED.match(k) is None})
         fuse = stages["fuse"]["foreach"]
         for key, item in [(k, v) for k, v in fuse.items() if SEEDED.match(v["run"]) is None]:
             run = seeded(item["run"], seed)

@@ -2,6 +2,7 @@
 
 Written atomically after every epoch (an interruption never leaves a truncated file); loaded only
 by a run of the same TrainConfig, since another configuration's epochs would be resumed silently.
+Also the shared stage I's state file (pipeline.train.stage_one), loaded only by a run of its record.
 """
 from __future__ import annotations
 
@@ -30,4 +31,21 @@ def load_resume_state(path: Path, config, device: torch.device) -> dict:
     state = torch.load(path, map_location=device, weights_only=False)
     if state["config"] != asdict(config):
         raise ValueError(f"{path} was written by a different configuration: delete it to start over")
+    return state
+
+
+def save_stage_one_state(path: Path, record: dict, state: dict) -> None:
+    """A shared stage I's state (Trainer.stage_one_state) and its record (pipeline.train.stage_one.record)."""
+    atomic_torch_save(path, {"record": record, **state})
+
+
+def load_stage_one_state(path: Path, record: dict, device: torch.device) -> dict:
+    """The state saved by :func:`save_stage_one_state`; refused, naming what differs, for another record."""
+    state = torch.load(path, map_location=device, weights_only=False)
+    theirs = state.get("record", {})
+    if theirs != record:
+        differ = "; ".join(f"{k}: {theirs.get(k)!r} in the file, {record.get(k)!r} for this run"
+                           for k in sorted(set(theirs) | set(record)) if theirs.get(k) != record.get(k))
+        raise ValueError(f"{path} is the stage I of another group ({differ}): give this run its own unit's "
+                         f"folder (stage_one@{record['unit']}), or re-run that unit after a params change")
     return state

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -43,6 +43,7 @@ class RunSettings:
     lr_scale: float = 1.0  # <profile>.lr_scale: every framework trains at its paper's learning rate x this
     ssvif_lr: float | None = None  # params `ssvif_lr`: SSVIF's paper learning rate (ssvif runs)
     lr_schedule: dict = field(default_factory=dict)  # <profile>.lr_schedule: every framework's rate over its steps
+    stage_one_unit: str | None = None  # the shared stage-I unit it continued from (pipeline.train.stage_one)
 
     @property
     def framework(self) -> str:
@@ -81,7 +82,8 @@ class RunSettings:
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
         rec = {"run": self.name, **{k: v for k, v in asdict(self).items()
-                                    if k not in ("name", "sensing", "schedule", "lr_scale", "ssvif_lr", "lr_schedule")}}
+                                    if k not in ("name", "sensing", "schedule", "lr_scale", "ssvif_lr", "lr_schedule",
+                                                 "stage_one_unit")}}
         schedule = check_lr_schedule(self.lr_schedule)
         if schedule != check_lr_schedule({}):  # constant (the paper profile): the record every run wrote before
             rec["lr_schedule"] = schedule
@@ -105,6 +107,8 @@ class RunSettings:
             rec["train"] = {**rec["train"], "lr": self.lr}  # the rate it trains at, where records always had it
             rec["model_selection"] = BestValidation.note
             rec["stage_one"] = STAGE_SCHEDULE_NOTE
+            if self.stage_one_unit:  # trained alone: the record every run wrote before
+                rec["stage_one_unit"] = self.stage_one_unit
         return rec
 
     def digest(self, extra: str = "") -> str:
@@ -191,22 +195,40 @@ def build_trainer(s: RunSettings, device=None, log=None, sensing: tuple | None =
     return Trainer(config, SSVIFStrategy(model, loss_fn, head, segmenter, weighting), device=device, log=log)
 
 
-def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None, device=None, log=None,
-              on_epoch_end=None, sensing: tuple | None = None) -> dict:
-    """Train run `s` on the split's train stems, select on its val stems; resume from work_dir.
-
-    Returns {"checkpoint": what model.pt holds, "history": rows, "config": the record + outcome}.
-    """
+def _fit(trainer: Trainer, s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None,
+         **options) -> dict:
+    """trainer.fit on the split's train stems (seeded batches), selecting on its val stems."""
     from pipeline.train.data import train_batches, validation_batches
 
-    trainer = build_trainer(s, device=device, log=log, sensing=sensing)
     crop, batch, seed = int(s.train["crop"]), int(s.train["batch"]), int(s.seed)
-    result = trainer.fit(
+    return trainer.fit(
         lambda epoch: train_batches(spec, root, split["train"], crop, batch, seed, epoch),
         lambda: validation_batches(spec, root, split["val"], int(s.train.get("val_crop", 0)), seed),
-        work_dir=work_dir,
-        on_epoch_end=on_epoch_end,
+        work_dir=work_dir, **options,
     )
+
+
+def train_stage_one(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None, device=None,
+                    log=None) -> dict:
+    """The shared stage I of member run `s` (pipeline.train.stage_one): F alone on L_fus until a two-stage
+    run would switch to stage II, or `epochs`. Returns Trainer.stage_one_state()."""
+    # CSC off: F alone, no H, S or weighting (their n_classes and weighting are not the unit's); patience 0:
+    # stage I never stops early (each member replays its own patience: Trainer.continue_from).
+    alone = replace(s, run={**s.run, "csc": False}, train={**s.train, "patience": 0})
+    trainer = build_trainer(alone, device=device, log=log)
+    _fit(trainer, alone, spec, root, split, work_dir, until_stage_two=True)
+    return trainer.stage_one_state()
+
+
+def train_run(s: RunSettings, spec, root: str | Path, split: dict, work_dir: Path | None, device=None, log=None,
+              on_epoch_end=None, sensing: tuple | None = None, stage_one: dict | None = None) -> dict:
+    """Train run `s` on the split's train stems, select on its val stems; resume from work_dir.
+
+    stage_one: the state of its shared stage I (train_stage_one) to continue from.
+    Returns {"checkpoint": what model.pt holds, "history": rows, "config": the record + outcome}.
+    """
+    trainer = build_trainer(s, device=device, log=log, sensing=sensing)
+    result = _fit(trainer, s, spec, root, split, work_dir, on_epoch_end=on_epoch_end, stage_one=stage_one)
     state = {k: v.detach().cpu() for k, v in result["state_dict"].items()}
     checkpoint = {"name": s.run["model"], "channels": int(s.run["channels"]), "widths": dict(s.widths),
                   "state_dict": state, "run": s.name, "framework": s.framework}

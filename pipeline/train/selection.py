@@ -29,9 +29,15 @@ class Selection(abc.ABC):
         self.since_best = 0
         self.stopped = False
 
-    @abc.abstractmethod  # each rule (BestValidation, LastEpoch) decides what an epoch's row selects
     def update(self, row: dict, fusion: nn.Module, final_stage: bool) -> None:
         """After epoch row["epoch"] (its validation L_fus in row["loss_val"]); final_stage: the run's last stage."""
+        if self.observe(row, final_stage):
+            self.best_state = copy.deepcopy(fusion.state_dict())
+
+    @abc.abstractmethod  # each rule (BestValidation, LastEpoch) decides what an epoch's row selects
+    def observe(self, row: dict, final_stage: bool) -> bool:
+        """Count epoch `row`; True when its weights become the selected ones (a run continuing from a shared
+        stage I replays the rows with this alone: pipeline.train.trainer, Trainer.continue_from)."""
 
     def restart(self) -> None:
         """The final stage begins: select among its epochs only."""
@@ -58,14 +64,15 @@ class BestValidation(Selection):
         "epochs without improvement"
     )
 
-    def update(self, row: dict, fusion: nn.Module, final_stage: bool) -> None:
-        if row["loss_val"] < self.best_val:
+    def observe(self, row: dict, final_stage: bool) -> bool:
+        improved = row["loss_val"] < self.best_val
+        if improved:
             self.best_val, self.best_epoch, self.since_best = row["loss_val"], row["epoch"], 0
-            self.best_state = copy.deepcopy(fusion.state_dict())
         else:
             self.since_best += 1
         if final_stage and self.patience and self.since_best >= self.patience:
             self.stopped = True
+        return improved
 
     def restart(self) -> None:
         self.best_val, self.best_state, self.since_best = math.inf, None, 0
@@ -74,8 +81,9 @@ class BestValidation(Selection):
 class LastEpoch(Selection):
     note = "last epoch (the original frameworks train a fixed schedule)"
 
-    def update(self, row: dict, fusion: nn.Module, final_stage: bool) -> None:
-        self.best_state, self.best_epoch = copy.deepcopy(fusion.state_dict()), row["epoch"]
+    def observe(self, row: dict, final_stage: bool) -> bool:
+        self.best_epoch = row["epoch"]
+        return True
 
 
 SELECTIONS = {"val": BestValidation, "last": LastEpoch}

@@ -6,10 +6,13 @@ pipeline.train.selection, the resume checkpoint in pipeline.train.checkpoint, th
 original frameworks in pipeline.train.strategies. Resumable: the checkpoint is written
 atomically to ``work_dir/last.pt`` after every epoch and a re-run continues after the last
 completed epoch. Each epoch reseeds torch from (seed, epoch), so a resumed run is
-bit-identical to an uninterrupted one on CPU.
+bit-identical to an uninterrupted one on CPU, and so is a run continued from a shared stage I
+(pipeline.train.stage_one: :meth:`Trainer.stage_one_state`, :meth:`Trainer.continue_from`).
 """
 from __future__ import annotations
 
+import copy
+import math
 import sys
 import time
 from pathlib import Path
@@ -75,6 +78,50 @@ class Trainer:
         self.history = state["history"]
         self.selection.load_state(state)
 
+    # ---------------------------------------------------------------- shared stage I (pipeline.train.stage_one)
+    def stage_one_state(self) -> dict:
+        """What a member run continues from: F's weights, the Adam state of F's parameters, the rows and the
+        selection as stage I left it (before the stage-II restart: a csc-false member never restarts)."""
+        fusion = self.strategy.fusion
+        count = len(list(fusion.parameters()))  # F's parameters come first in the optimiser (Strategy.modules)
+        adam = self.optimizer.state_dict()["state"]
+        return {"fusion": fusion.state_dict(), "fusion_parameters": count,
+                "optimizer": {i: s for i, s in adam.items() if i < count}, "history": self.history,
+                **self.selection.state()}
+
+    def continue_from(self, state: dict) -> bool:
+        """Take `state` (:meth:`stage_one_state`) as this run's own first epochs, exactly as :meth:`fit` left them.
+
+        The selection is replayed over the rows with this run's rules (its patience, its final stage, the
+        restart at the switch), as fit would have; the kept weights come from the state. False, with nothing
+        changed, when this run would have stopped early inside those epochs keeping an epoch whose weights
+        the state no longer holds: it then trains alone (the same bytes, by another way).
+        """
+        schedule, rows = self.schedule, []
+        selection = create_selection(self.config.selection, self.config.patience)
+        for row in state["history"]:
+            rows.append(row)
+            selection.observe(row, final_stage=row["stage"] == schedule.final_stage)
+            if schedule.next_stage(rows) != row["stage"]:
+                selection.restart()  # as fit does at the switch: stage II selects among its epochs only
+            if selection.stopped:
+                break
+        if selection.best_val != math.inf:  # an epoch is selected (not restarted): its weights must be the state's
+            if selection.best_epoch != state["best_epoch"]:
+                return False
+            selection.best_state = state["best_state"]
+        fusion = self.strategy.fusion
+        if state["fusion_parameters"] != len(list(fusion.parameters())):
+            raise ValueError(f"the stage-I state holds {state['fusion_parameters']} fusion parameters, this run's "
+                             f"model has {len(list(fusion.parameters()))}: another model or widths")
+        fusion.load_state_dict(state["fusion"])
+        adam = self.optimizer.state_dict()
+        # A copy: Adam adopts tensors of its device and dtype as they are and updates them in place.
+        adam["state"] = copy.deepcopy(state["optimizer"])  # H, S and the weighting have none: no gradient in stage I
+        self.optimizer.load_state_dict(adam)
+        self.history, self.selection = rows, selection
+        return True
+
     # ---------------------------------------------------------------- epochs
     @torch.no_grad()
     def validate(self, batches: Iterable[dict]) -> float:
@@ -130,19 +177,30 @@ class Trainer:
         val_batches: Callable[[], Iterable[dict]],
         work_dir: Path | None = None,
         on_epoch_end: Callable[[int], None] | None = None,
+        stage_one: dict | None = None,
+        until_stage_two: bool = False,
     ) -> dict:
         """Train until `epochs`, early stopping, resuming from ``work_dir/last.pt`` if present.
 
         train_batches(epoch) gives that epoch's batches (seeded by the epoch); val_batches()
-        the validation batches. Returns {"state_dict": selected F weights, "history": rows,
-        "best_epoch": int}.
+        the validation batches. stage_one: a shared stage I's state to continue from (when there is
+        no last.pt); until_stage_two: stop where a two-stage run switches to stage II (the shared stage I
+        itself). Returns {"state_dict": selected F weights, "history": rows, "best_epoch": int}.
         """
         checkpoint = resume_path(work_dir)
         if checkpoint is not None and checkpoint.exists():
             self.load(checkpoint)
             self.log(f"resumed from {checkpoint} after epoch {len(self.history)}")
+        elif stage_one is not None:
+            if self.continue_from(stage_one):
+                self.log(f"continues from the shared stage I after epoch {len(self.history)}")
+            else:
+                self.log("trains alone: it would stop early inside the shared stage I, keeping weights the file "
+                         "does not hold")
+        # The switch of a two-stage run with this run's stage-I settings (this run itself may have CSC off).
+        switch = StageSchedule(csc=True, two_stage=True, stage_one_max_epochs=self.config.stage_one_max_epochs)
         for epoch in range(len(self.history), self.config.epochs):
-            if self.selection.stopped:
+            if self.selection.stopped or (until_stage_two and switch.next_stage(self.history) == 2):
                 break
             start = time.perf_counter()
             row = self.train_epoch(epoch, train_batches(epoch))

@@ -12,6 +12,7 @@ from pipeline.dag import build as dag_build
 from pipeline.dag import files as dag
 from pipeline.dag.units import load
 from pipeline import params as _params
+from pipeline.train.stage_one import unit_name
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = {"tables", "figures", "sanity"}  # they read every scored output: they change with the run list
@@ -46,11 +47,20 @@ def _changed(before: dict, after: dict) -> set[str]:
     return {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
 
 
+def _own(name: str, changed: set[str], runs: dict) -> set[str]:
+    """The stages of run `name` among `changed`: its chain, and its stage-I unit when that is its alone."""
+    unit = unit_name(name, runs[name])
+    alone = unit is not None and [unit_name(n, r) for n, r in runs.items()].count(unit) == 1
+    return {n for n in changed if name in n or (alone and n == f"stage_one@{unit}")}
+
+
 def test_adding_a_run_changes_only_its_own_stages_and_the_reports(params, tmp_path):
     before = _definitions(params, tmp_path / "before")
-    after = _definitions(_with_new_run(params), tmp_path / "after")
+    bigger = _with_new_run(params)
+    after = _definitions(bigger, tmp_path / "after")
     changed = _changed(before, after)
-    own = {n for n in changed if NEW_RUN in n}
+    own = _own(NEW_RUN, changed, bigger["runs"])
+    assert f"stage_one@{unit_name(NEW_RUN, bigger['runs'][NEW_RUN])}" in own  # lambda4 = 15: a stage I of its own
     assert own >= {f"train@{NEW_RUN}", f"fuse@{NEW_RUN}", f"fusion_metrics@{NEW_RUN}-fmb", f"segment@{NEW_RUN}-fmb"}
     assert own <= set(after) - set(before)  # all new: no existing stage was renamed
     assert changed - own <= REPORTS, sorted(changed - own)
@@ -62,7 +72,7 @@ def test_removing_a_run_changes_only_the_reports(params, tmp_path):
     del smaller["runs"][gone]
     before, after = _definitions(params, tmp_path / "before"), _definitions(smaller, tmp_path / "after")
     removed = set(before) - set(after)
-    assert removed and all(gone in n for n in removed)
+    assert removed and removed == _own(gone, removed, params["runs"])  # its chain and its own stage I
     assert {n for n in set(after) if before[n] != after[n]} <= REPORTS
 
 
@@ -72,6 +82,17 @@ def test_changing_one_runs_setting_changes_only_its_chain_by_params(params, tmp_
     run = "ssvif-swinfusion-fmb-nocsc"
     readers = {n for n, d in defs.items() if any(p == f"runs.{run}" or p == "runs" for p in d["params"])}
     assert readers - REPORTS == {f"train@{run}", f"fuse@{run}"}
+
+
+def test_a_run_joining_a_shared_stage_one_changes_no_existing_stage(params, tmp_path):
+    """n_classes and the weighting are no stage-I settings: a twin of the UCW run with 5 classes adds its own
+    chain and continues from the existing stage_one unit, which stays as it was."""
+    twin = copy.deepcopy(params)
+    twin["runs"]["ssvif-swinfusion-fmb-ucw5"] = {**params["runs"]["ssvif-swinfusion-fmb-ucw"], "n_classes": 5}
+    before, after = _definitions(params, tmp_path / "before"), _definitions(twin, tmp_path / "after")
+    changed = _changed(before, after)
+    assert changed - {n for n in changed if "ucw5" in n} <= REPORTS
+    assert "data/stage_one/swinfusion-fmb-3ch-l20" in after["train@ssvif-swinfusion-fmb-ucw5"]["deps"]
 
 
 def test_adding_a_weighting_module_changes_no_existing_stage(params, tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from pipeline import params as _params
 from stages import tables as tables_stage
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDED_GROUPS = ("train", "fuse", "fusion_metrics", "segment", "detect")
+SEEDED_GROUPS = ("stage_one", "train", "fuse", "fusion_metrics", "segment", "detect")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_two_seeds_keep_every_first_seed_stage_and_add_seeded_ones(params, two):
     assert len(outs) == sum(len(i["outs"]) for i in both.values()), "two stages write one path"
     for name in added:
         for dep in both[name]["deps"]:
-            if dep.startswith(("data/runs/", "data/fused/")):
+            if dep.startswith(("data/runs/", "data/fused/", "data/stage_one/")):
                 assert dep in outs, (name, dep)
     assert both[f"train@{run}-s{s}"]["cmd"].startswith(f"{RUNNER} python -m stages.train --run {run}-s{s} ")
     assert f"--fused data/fused/{run}-s{s}/fmb" in both[f"segment@{run}-s{s}-fmb"]["cmd"]

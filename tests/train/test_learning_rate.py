@@ -89,7 +89,8 @@ def test_a_leftover_train_lr_is_refused_not_ignored():
 
 
 def test_only_the_train_units_declare_the_rule(tmp_path):
-    """DVC params as DVC resolves them: lr_scale in every train unit and nowhere else; ssvif_lr in SSVIF's."""
+    """DVC params as DVC resolves them: lr_scale in every train and shared stage-I unit and nowhere else; ssvif_lr
+    in SSVIF's (a stage_one@ unit trains SSVIF's stage I)."""
     from pipeline.dag import files as dag
     from pipeline.dag import units
     from pipeline.params import validate
@@ -102,5 +103,7 @@ def test_only_the_train_units_declare_the_rule(tmp_path):
     scaled = {name for name, unit in resolved.items() if "quick.lr_scale" in unit.params}
     with_ssvif_lr = {name for name, unit in resolved.items() if "ssvif_lr" in unit.params}
     train = {name for name in resolved if name.startswith("train@")}
-    assert train and scaled == train
-    assert with_ssvif_lr == {f"train@{run}" for run, spec in params["runs"].items() if spec["framework"] == "ssvif"}
+    stage_one = {name for name in resolved if name.startswith("stage_one@")}
+    assert train and stage_one and scaled == train | stage_one
+    assert with_ssvif_lr == stage_one | {f"train@{run}" for run, spec in params["runs"].items()
+                                         if spec["framework"] == "ssvif"}
