@@ -28,7 +28,11 @@ divided by --cpu-divisor (batch 1 or 2) and scaled by the pixel count (labelled 
 GPU-hours: (steps per epoch x epochs x runs) x seconds per step; with a CUDA device the measured
 times, otherwise the H200 per-step times of docs/gpu.md (labelled), times the
 checkpointing overhead measured here on CPU (recomputation) where checkpointing is on. No early
-stopping is assumed, and every SSVIF epoch is costed at the stage-II step (an upper bound).
+stopping is assumed. An SSVIF run's stage I (--stage-one-epochs, at the stage-I step) is trained once per
+shared stage-I unit (pipeline/train/stage_one.py: every member continues from it) and its remaining epochs
+at the stage-II step; the paper ends stage I at the first rise of the epoch-mean L_fus, which no setting
+fixes in advance, so the stage-I length is an assumption (printed). --stage-one-epochs 0: every epoch at the
+stage-II step and nothing shared (the accounting before the shared stage I).
 """
 from __future__ import annotations
 
@@ -333,8 +337,11 @@ def _pixels(params, dataset: str) -> int:
     return int(syn["height"]) * int(syn["width"])
 
 
-def gpu_hours(params, dag: dict, results: dict, device: str) -> dict:
-    """Sequential GPU-hours of the paper profile per stage: steps x epochs x runs x seconds per step."""
+def gpu_hours(params, dag: dict, results: dict, device: str, stage_one_epochs: int = 10) -> dict:
+    """Sequential GPU-hours of the paper profile per stage: steps x epochs x runs x seconds per step; an SSVIF
+    run's first `stage_one_epochs` at the stage-I step, once per shared stage-I unit."""
+    from pipeline.train.stage_one import unit_name
+
     per_step = gpu_seconds(results, device)
     p = params["paper"]
     fuse_s, fuse_src = per_step["fuse"]
@@ -343,6 +350,8 @@ def gpu_hours(params, dag: dict, results: dict, device: str) -> dict:
     rows = []
     train_s = val_s = 0.0
     detail = []
+    shared: set[str] = set()  # stage-I units already costed
+    stage1 = per_step.get("train_ssvif_stage1", per_step["train_ssvif_stage2"])[0]
     for name, run in params["runs"].items():
         ds = run["dataset"]
         n_train, n_val, _ = _n_images(params, ds)
@@ -352,9 +361,21 @@ def gpu_hours(params, dag: dict, results: dict, device: str) -> dict:
             unit = {"swinfusion": "train_ssvif_stage2", "emma": "ssvif_emma_stage2",
                     "seafusion": "ssvif_seafusion_stage2"}[run["model"]] if run.get("csc", True) else "train_ssvif_stage1"
             cfg = p["train"]
-        steps = math.ceil(n_train / int(cfg["batch"])) * int(cfg["epochs"])
+        per_epoch, epochs = math.ceil(n_train / int(cfg["batch"])), int(cfg["epochs"])
+        steps = per_epoch * epochs
         s = steps * per_step[unit][0]
-        v = int(cfg["epochs"]) * n_val * fuse_s * _pixels(params, ds) / m3fd_px
+        key = unit_name(name, run) if run["framework"] == "ssvif" and stage_one_epochs else None
+        shared_before = key in shared
+        if key is not None:  # its stage I at the stage-I step, paid by the first member of its unit only
+            # (the SwinFusion stage-I step stands for EMMA's and SeAFusion's: their stage-II steps bound them above)
+            first = min(stage_one_epochs, epochs)
+            s = (epochs - first) * per_epoch * per_step[unit][0] + (0 if key in shared else first * per_epoch * stage1)
+            steps = (epochs - first) * per_epoch + (0 if key in shared else first * per_epoch)
+            shared.add(key)
+        validated = epochs  # whole-image validation after every epoch; a shared stage I's epochs validated once
+        if key is not None and shared_before:
+            validated -= min(stage_one_epochs, epochs)
+        v = validated * n_val * fuse_s * _pixels(params, ds) / m3fd_px
         train_s, val_s = train_s + s, val_s + v
         detail.append({"run": name, "unit": unit, "steps": steps, "train_h": round(s / 3600, 2), "val_h": round(v / 3600, 2)})
     rows.append({"stage": "train (steps)", "runs": len(detail), "steps": sum(d["steps"] for d in detail),
@@ -384,8 +405,12 @@ def gpu_hours(params, dag: dict, results: dict, device: str) -> dict:
         r["hours"] = round(r["hours"], 2)
     return {"stages": rows, "total_hours": round(total, 1), "runs": detail,
             "gpu_s_per_step": {k: {"s": round(v[0], 4), "source": v[1]} for k, v in per_step.items()},
-            "assumptions": "sequential on one GPU; no early stopping; every SSVIF epoch at the stage-II step; segmentation "
-                           "at the unfrozen step for all epochs; M3FD fused whole (4200 images); tables/metrics not included"}
+            "assumptions": "sequential on one GPU; no early stopping; "
+                           + (f"SSVIF stage I = the first {stage_one_epochs} epochs at the stage-I step, trained once per "
+                              f"shared stage-I unit ({len(shared)} units), the rest at the stage-II step; "
+                              if stage_one_epochs else "every SSVIF epoch at the stage-II step, nothing shared; ")
+                           + "segmentation at the unfrozen step for all epochs; M3FD fused whole (4200 images); "
+                             "tables/metrics not included"}
 
 
 def print_tables(results: dict, hours: dict, device: str) -> None:
@@ -405,12 +430,12 @@ def print_tables(results: dict, hours: dict, device: str) -> None:
     print("\nGPU s/step used: " + ", ".join(f"{k} {v['s']:.3f} ({v['source']})" for k, v in hours["gpu_s_per_step"].items()))
 
 
-def recompute(source: Path, out: Path) -> None:
+def recompute(source: Path, out: Path, stage_one_epochs: int) -> None:
     """GPU-hours from an earlier run's measured units, with today's params.yaml and DAG (the accounting only)."""
     doc = json.loads(source.read_text())
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     device = "cpu" if doc["device"] == "cpu" else "cuda"
-    doc["gpu_hours"] = gpu_hours(params, committed_stages(ROOT), doc["units"], device)
+    doc["gpu_hours"] = gpu_hours(params, committed_stages(ROOT), doc["units"], device, stage_one_epochs)
     doc["recomputed_from"] = str(source)
     out.write_text(json.dumps(doc, indent=2) + "\n")
     print_tables(doc["units"], doc["gpu_hours"], doc["device"])
@@ -425,11 +450,13 @@ def main() -> None:
     parser.add_argument("--cpu-divisor", type=int, default=4, help="CPU timing at 1/K of the linear size (batch 1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU intra-op threads")
     parser.add_argument("--only", nargs="*", help="measure only these units (names as in the JSON)")
+    parser.add_argument("--stage-one-epochs", type=int, default=10,
+                        help="SSVIF epochs assumed in stage I (the paper's rule decides it during training); 0: none shared")
     parser.add_argument("--from", dest="from_json", type=Path, default=None,
                         help="no measuring: the units of an earlier --out JSON (e.g. a CUDA run's), GPU-hours recomputed")
     args = parser.parse_args()
     if args.from_json is not None:
-        recompute(args.from_json, Path(args.out))
+        recompute(args.from_json, Path(args.out), args.stage_one_epochs)
         return
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device here")
@@ -444,7 +471,7 @@ def main() -> None:
            "memory_measure": "tracker: peak bytes of live tensor storages over the second of two steps (pipeline.models."
                              "complexity.step_peak_bytes), MB = 2^20 B; no allocator rounding or kernel workspaces"}
     if not args.only:
-        doc["gpu_hours"] = gpu_hours(params, dag, results, args.device)
+        doc["gpu_hours"] = gpu_hours(params, dag, results, args.device, args.stage_one_epochs)
     Path(args.out).write_text(json.dumps(doc, indent=2) + "\n")
     if "gpu_hours" in doc:
         print_tables(results, doc["gpu_hours"], doc["device"])

@@ -35,3 +35,20 @@ def test_gpu_hours_from_gpu_md_and_cpu_ratios(ps):
     assert len(hours["runs"]) == len(params["runs"])
     segment = next(r for r in hours["stages"] if r["stage"].startswith("segment"))
     assert segment["runs"] == len(dag["segment"]["foreach"])
+
+
+def test_a_shared_stage_one_is_paid_once_per_unit(ps):
+    """The first member of a stage-I unit pays its stage-I epochs (at the stage-I step), the others only their own."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    dag = committed_stages(ROOT)
+    names = ps.units(params, 4)
+    results = {name: {"checkpointing": names[name][3], "s_per_step_cpu_scaled": 2.0} for name in names}
+    alone = ps.gpu_hours(params, dag, results, "cpu", stage_one_epochs=0)
+    shared = ps.gpu_hours(params, dag, results, "cpu", stage_one_epochs=10)
+    steps = {r["run"]: r["steps"] for r in shared["runs"]}
+    per_epoch = steps["ssvif-swinfusion-fmb"] // params["paper"]["train"]["epochs"]
+    assert steps["ssvif-swinfusion-fmb-fixed"] == steps["ssvif-swinfusion-fmb"] - 10 * per_epoch  # the unit's member
+    assert steps["ssvif-swinfusion-fmb-l10"] == steps["ssvif-swinfusion-fmb"]  # a unit of its own pays its stage I
+    assert steps["ssvif-swinfusion-fmb-onestage"] == steps["ssvif-swinfusion-fmb"]  # no stage I: nothing shared
+    assert {r["run"]: r["steps"] for r in alone["runs"]}["ssvif-swinfusion-fmb-fixed"] == steps["ssvif-swinfusion-fmb"]
+    assert shared["total_hours"] < alone["total_hours"]
