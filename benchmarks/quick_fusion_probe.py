@@ -8,7 +8,7 @@ overridden settings, fuse its dataset's test images, and score them against the 
 Prints one JSON line: training seconds (one thread), the run's mean SSIM, Qabf and dE (CIEDE2000) over the
 first N test images, the `max` rule's on the same images, and the ratios the quick targets name
 (SSIM and Qabf >= 0.8 x max, 3-channel dE <= 1.2 x max). Needs `dvc repro` to have fetched and split the
-data (data/raw, data/splits). Original EMMA runs train with the ideal sensors here (no sensing stage).
+data (data/raw, data/splits). Original EMMA runs train with the ideal sensors unless --sensing names A_i, A_v.
 """
 from __future__ import annotations
 
@@ -54,7 +54,9 @@ def _scores(fuse, pairs) -> dict:
 @click.option("--set", "sets", multiple=True, help="params override KEY=YAML (repeatable)")
 @click.option("--test", "n_test", type=int, default=20, show_default=True, help="test images scored")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
-def main(run_name, seed, sets, n_test, json_out) -> None:
+@click.option("--sensing", "sensing_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="an original EMMA run: its learned A_i, A_v (data/sensing/<dataset>); default: the ideal sensors")
+def main(run_name, seed, sets, n_test, json_out, sensing_dir) -> None:
     from pipeline import layout
     from pipeline.data.io import read_infrared, read_visible
     from pipeline.data.raw_layout import pair_paths
@@ -69,14 +71,17 @@ def main(run_name, seed, sets, n_test, json_out) -> None:
     for assignment in sets:
         _override(params, assignment)
     profile = params["profile"]
-    if params["runs"][run_name]["framework"] == "original" and params["runs"][run_name]["model"] == "emma":
+    if sensing_dir is None and params["runs"][run_name]["framework"] == "original" and \
+            params["runs"][run_name]["model"] == "emma":
         params[profile]["sensing"]["variant"] = "ideal"
-    s = settings(params, run_name, seed)
+    from stages.train import _sensing
+
+    s, sensing = _sensing(settings(params, run_name, seed), sensing_dir)
     dataset = s.run["dataset"]
     spec, split = get_dataset(dataset), json.loads((ROOT / layout.split_file(dataset)).read_text())
     raw = ROOT / layout.raw_dir(dataset)
     start = time.perf_counter()
-    result = train_run(s, spec, raw, split, None, log=lambda line: None)
+    result = train_run(s, spec, raw, split, None, log=lambda line: None, sensing=sensing)
     seconds = time.perf_counter() - start
     from pipeline.models.registry import create_fusion_model
 
