@@ -173,10 +173,12 @@ def training_checks(runs: dict, history: History, seed: int | None = None) -> li
     """What every run's training guarantees, read from its history.csv (a broken training step fails them):
     the epoch-mean training loss falls; L_csc falls in stage II; a run without CSC never trains with it."""
     names = {seeded(n, seed): run for n, run in runs.items()}
-    csc = [n for n, r in names.items() if r["framework"] == "ssvif" and r.get("csc", True)]
-    out = [_training_check("training lowers the training loss (every learned run, last vs first epoch)",
-                           "Each run descends its own loss (L_fus, or an original's) from random weights.",
-                           list(names), history, _loss_ratio("loss_fus")),
+    ssvif = [n for n, r in names.items() if r["framework"] == "ssvif"]
+    csc = [n for n in ssvif if names[n].get("csc", True)]
+    originals = [n for n in names if n not in ssvif]
+    out = [_training_check("training lowers L_fus (every SSVIF run, last vs first epoch)",
+                           "Each SSVIF run descends Eq. 3 from random weights.",
+                           ssvif, history, _loss_ratio("loss_fus")),
            _training_check("stage II lowers L_csc (every CSC run, last vs first stage-II epoch)",
                            "H and S start from random weights in stage II and learn to agree (Eq. 2).",
                            csc, history, _loss_ratio("loss_csc", "2"))]
@@ -189,7 +191,16 @@ def training_checks(runs: dict, history: History, seed: int | None = None) -> li
                     "values": {"epochs": float(len(rows or [])), "epochs with L_csc": float(len(bad))},
                     "why": f"cannot check: {problem}." if problem else
                     "csc: false trains L_fus alone (the w/o CSC ablation): no stage II, no L_csc, w_csc 0."})
+    if originals:  # reported, not enforced: ORIGINALS_WHY
+        out.append({**_training_check("training lowers its own loss (every original framework, last vs first epoch)",
+                                      ORIGINALS_WHY, originals, history, _loss_ratio("loss_fus")), "asserted": False})
     return out
+
+
+# Not enforced, since it does not hold on seed 0: at the like-for-like rate (10x its paper's 1e-3) original
+# SeAFusion's own loss rises after its second epoch on both datasets (docs/measurements.md, "The quick fusion").
+ORIGINALS_WHY = ("Each original descends its own loss from random weights. Informational: at 10x its paper's rate "
+                 "original SeAFusion's loss rises on seed 0 (docs/measurements.md).")
 
 
 def _weaker(v: dict) -> float:
@@ -197,11 +208,11 @@ def _weaker(v: dict) -> float:
 
 
 # Enforced only what holds on each of the training seeds 0, 1 and 2 (issue 21's policy). The headline
-# check does not: on seed 1 the headline FMB run scored 31.45 mIoU against the sources' 38.86 / 49.47,
-# and on seed 0 the M3FD check flips with the CPU's floating-point kernels (docs/measurements.md).
+# check did not under the former quick profile (seed 1: 31.45 mIoU on FMB against the sources' 38.86 / 49.47),
+# and the current profile has not yet been run on seeds 1 and 2 (docs/measurements.md).
 HEADLINE_WHY = ("SSVIF is trained to keep both sources, so it should beat at least the weaker one. "
-                "Informational, not enforced: the quick profile's fusion barely learns yet, and this check "
-                "does not hold on every training seed (seed 1) nor on every CPU (docs/measurements.md).")
+                "Informational, not enforced: it failed on seed 1 under the former quick profile, and the current "
+                "one is not yet shown to hold on seeds 0, 1 and 2 (docs/measurements.md).")
 
 
 def _headline_check(read: Read, m: Methods, dataset: str, vis: str | None, ir: str | None,
