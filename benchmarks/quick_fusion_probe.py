@@ -102,7 +102,8 @@ def main(run_name, seed, sets, n_test, json_out, sensing_dir) -> None:
            "ssim_ratio": round(run_scores["SSIM"] / max_scores["SSIM"], 3),
            "qabf_ratio": round(run_scores["Qabf"] / max_scores["Qabf"], 3),
            "de_ratio": round(run_scores["dE"] / max_scores["dE"], 3),
-           "loss_fus": [round(r["loss_fus"], 3) for r in hist]}
+           "loss_fus": [round(r["loss_fus"], 3) for r in hist], "stage": [r["stage"] for r in hist],
+           "loss_csc": [round(r["loss_csc"], 3) if "loss_csc" in r else None for r in hist]}
     row.pop("steps")
     print(json.dumps(row), flush=True)
     if json_out:
