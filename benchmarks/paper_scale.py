@@ -369,8 +369,8 @@ def gpu_hours(params, dag: dict, results: dict, device: str, stage_one_epochs: i
         if key is not None:  # its stage I at the stage-I step, paid by the first member of its unit only
             # (the SwinFusion stage-I step stands for EMMA's and SeAFusion's: their stage-II steps bound them above)
             first = min(stage_one_epochs, epochs)
-            s = (epochs - first) * per_epoch * per_step[unit][0] + (0 if key in shared else first * per_epoch * stage1)
-            steps = (epochs - first) * per_epoch + (0 if key in shared else first * per_epoch)
+            s = (epochs - first) * per_epoch * per_step[unit][0] + (0 if shared_before else first * per_epoch * stage1)
+            steps = (epochs - first) * per_epoch + (0 if shared_before else first * per_epoch)
             shared.add(key)
         validated = epochs  # whole-image validation after every epoch; a shared stage I's epochs validated once
         if key is not None and shared_before:

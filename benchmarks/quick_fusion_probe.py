@@ -96,7 +96,7 @@ def main(run_name, seed, sets, n_test, json_out, sensing_dir) -> None:
     run_scores, max_scores = _scores(model_fuser(model, ckpt["channels"]), pairs), _scores(rule_fuser("max"), pairs)
     hist = result["history"]
     row = {"run": run_name, "seed": seed, "sets": list(sets), "train_s": round(seconds, 1),
-           "steps": sum(1 for _ in hist) and None, "epochs": len(hist),
+           "epochs": len(hist),
            "stage_two_first_epoch": result["config"]["stage_two_first_epoch"], "best_epoch": result["config"]["best_epoch"],
            **{k: round(v, 4) for k, v in run_scores.items()}, **{f"max_{k}": round(v, 4) for k, v in max_scores.items()},
            "ssim_ratio": round(run_scores["SSIM"] / max_scores["SSIM"], 3),
@@ -104,7 +104,6 @@ def main(run_name, seed, sets, n_test, json_out, sensing_dir) -> None:
            "de_ratio": round(run_scores["dE"] / max_scores["dE"], 3),
            "loss_fus": [round(r["loss_fus"], 3) for r in hist], "stage": [r["stage"] for r in hist],
            "loss_csc": [round(r["loss_csc"], 3) if "loss_csc" in r else None for r in hist]}
-    row.pop("steps")
     print(json.dumps(row), flush=True)
     if json_out:
         json_out.write_text(json.dumps(row) + "\n")

@@ -28,11 +28,11 @@ def inputs(params: dict, metrics: str = layout.METRICS) -> list[str]:
 
 def _history(root: Path):
     """run -> its history.csv rows (text values) under the run reports folder, None when missing."""
-    import csv
+    from pipeline.report.gradient import read_history
 
     def history(run: str) -> list[dict] | None:
-        path = root / run / "history.csv"
-        return list(csv.DictReader(path.open(newline=""))) if path.is_file() else None
+        path = Path(layout.history_file(run, str(root)))
+        return read_history(path.read_text()) if path.is_file() else None
 
     return history
 

@@ -13,7 +13,8 @@ def read_history(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _number(raw: str | None) -> float | None:
+def cell_number(raw: str | None) -> float | None:
+    """A history.csv cell as a float; None when empty or not finite."""
     try:
         value = float(raw)
     except (TypeError, ValueError):
@@ -27,7 +28,7 @@ def stage_two_series(rows: list[dict[str, str]], column: str) -> list[tuple[int,
         raise KeyError(f"history.csv needs columns 'stage' and {column!r}; it has {', '.join(rows[0])}")
     out = []
     for i, row in enumerate(rows):
-        value = _number(row.get(column))
+        value = cell_number(row.get(column))
         if str(row["stage"]).strip() in ("2", "2.0") and value is not None:
             out.append((int(float(row.get("epoch") or i)), value))
     return out

@@ -27,6 +27,11 @@ def check_lr_schedule(block: dict | None) -> dict:
     return {"decay": decay, "warmup": float(warmup)}
 
 
+def is_constant(schedule: dict) -> bool:
+    """A checked schedule that never changes the rate (the paper profile's, and an absent block's)."""
+    return schedule == check_lr_schedule({})
+
+
 def lr_factor(decay: str, warmup: float, step: int, total: int) -> float:
     """lr / the run's rate at 0-based `step` of `total` steps: linear warm-up, then constant or a cosine to 0."""
     if decay == "constant" and not warmup:

@@ -18,7 +18,7 @@ from pipeline.losses.original import (EMMA_LEARNED_SENSING_NOTE, emma_learned_fr
                                       retrain_note, sensing_note)
 from pipeline.train.config import TrainConfig
 from pipeline.train.learning_rate import positive_number, scaled_lr
-from pipeline.train.lr_schedule import check_lr_schedule
+from pipeline.train.lr_schedule import check_lr_schedule, is_constant
 from pipeline.train.schedule import STAGE_SCHEDULE_NOTE
 from pipeline.train.selection import BestValidation, LastEpoch
 from pipeline.train.strategies import OriginalStrategy, SSVIFStrategy
@@ -85,7 +85,7 @@ class RunSettings:
                                     if k not in ("name", "sensing", "schedule", "lr_scale", "ssvif_lr", "lr_schedule",
                                                  "stage_one_unit")}}
         schedule = check_lr_schedule(self.lr_schedule)
-        if schedule != check_lr_schedule({}):  # constant (the paper profile): the record every run wrote before
+        if not is_constant(schedule):  # constant (the paper profile): the record every run wrote before
             rec["lr_schedule"] = schedule
         # gradient_stats true is what every run did before it was a param: their records stay as they were
         if rec["train"].get("gradient_stats") is True:
@@ -119,10 +119,11 @@ class RunSettings:
 
 def train_config(s: RunSettings) -> TrainConfig:
     t, schedule = s.train, check_lr_schedule(s.lr_schedule)
-    if s.applied_schedule.get("lr_schedule") and schedule != check_lr_schedule({}):
+    if s.applied_schedule.get("lr_schedule") and not is_constant(schedule):
         raise ValueError(f"run {s.name}: original_schedule.lr_schedule and lr_schedule.decay/warmup are both on: "
                          "an original follows either its own published schedule or the profile's (turn one off)")
-    common = dict(lr_decay=schedule["decay"], lr_warmup=schedule["warmup"], epochs=int(t["epochs"]), batch=int(t["batch"]), seed=int(s.seed), channels=int(s.run["channels"]),
+    common = dict(lr_decay=schedule["decay"], lr_warmup=schedule["warmup"], epochs=int(t["epochs"]),
+                  batch=int(t["batch"]), seed=int(s.seed), channels=int(s.run["channels"]),
                   max_steps_per_epoch=int(t.get("max_steps_per_epoch", 0)))
     if s.framework == "original":
         return TrainConfig(lr=s.lr, csc=False, two_stage=False, selection="last", **common)
