@@ -6,6 +6,8 @@ Also the shared stage I's state file (pipeline.train.stage_one), loaded only by 
 """
 from __future__ import annotations
 
+import sys
+from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,9 +36,29 @@ def load_resume_state(path: Path, config, device: torch.device) -> dict:
     return state
 
 
+def canonical(obj):
+    """A copy of `obj` whose pickle depends on its values alone: fresh containers, every string interned.
+
+    pickle writes a repeated object as a back-reference, so bytes depend on which equal strings are one object;
+    a resumed stage I holds its kept epoch's strings from last.pt, a fresh one the module's (issue 21's CI failure).
+    Tensors are kept as they are (their storages are pickled by identity, which the state does not share).
+    """
+    if isinstance(obj, str):
+        return sys.intern(obj)
+    if type(obj) in (dict, OrderedDict):
+        out = type(obj)((canonical(k), canonical(v)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):  # a module state_dict's per-module versions, which load_state_dict reads
+            out._metadata = canonical(obj._metadata)
+        return out
+    if type(obj) in (list, tuple):
+        return type(obj)(canonical(v) for v in obj)
+    return obj
+
+
 def save_stage_one_state(path: Path, record: dict, state: dict) -> None:
-    """A shared stage I's state (Trainer.stage_one_state) and its record (pipeline.train.stage_one.record)."""
-    atomic_torch_save(path, {"record": record, **state})
+    """A shared stage I's state (Trainer.stage_one_state) and its record (pipeline.train.stage_one.record),
+    the same bytes whether the unit trained through or resumed from its work dir."""
+    atomic_torch_save(path, canonical({"record": record, **state}))
 
 
 def load_stage_one_state(path: Path, record: dict, device: torch.device) -> dict:

@@ -163,6 +163,22 @@ def test_the_unit_and_a_continuing_run_resume_after_an_interruption(unit, tmp_pa
     _assert_identical(_fit(_trainer("ucw")), continued)
 
 
+def test_a_unit_resumed_after_its_last_epoch_writes_the_bytes_of_one_trained_through(tmp_path):
+    """The stage_one.pt of a unit re-run over its finished work dir (its kept epoch read back from last.pt)
+    is the file of the unit trained through: DVC's lock records its md5 (issue 21's CI failure)."""
+    from pipeline.train.checkpoint import save_stage_one_state
+
+    def unit_file(name: str, work_dir) -> bytes:
+        trainer = _trainer(csc=False, patience=0)
+        _fit(trainer, work_dir, until_stage_two=True)
+        save_stage_one_state(tmp_path / name, {"unit": "u"}, trainer.stage_one_state())
+        return (tmp_path / name).read_bytes()
+
+    through = unit_file("through.pt", tmp_path / "work")
+    assert unit_file("resumed.pt", tmp_path / "work") == through  # the work dir now holds the finished epochs
+    assert unit_file("no-work.pt", None) == through
+
+
 # ---------------------------------------------------------------- the grouping rule
 
 def test_the_fmb_swinfusion_runs_share_one_unit_and_the_others_their_own():
