@@ -2,6 +2,9 @@
 
 pipeline.dag.runner calls :func:`ready` while a stage runs. The rules, each for the bytes or for time:
 - only units this run will execute (DVC's changed stages and everything downstream; all under --force);
+  a unit that is not itself changed goes only once an upstream stage DVC recorded in this run has other
+  outputs than at its start (DVC skips a stage whose inputs came out the same; a unit started anyway would
+  outlive the run, rewriting outputs after `dvc repro` has returned);
 - a unit's upstream units are recorded by DVC, or finished in the background ("provisional");
 - a provisional unit starts only if, by this run's timings of its kind, it should end before DVC
   reaches its upstream stage (DVC removing those outputs would stop it: runner.drop_doomed);
@@ -63,9 +66,20 @@ def downstream(units: dict[str, U.Unit], names: list[str]) -> set[str]:
     return seen
 
 
-def plan(session: Session, units: dict[str, U.Unit]) -> tuple[dict[str, int], set[str]]:
-    """DVC's order and the units this session will run, computed once per session (a few seconds,
-    by the first unit's runner) and kept in the session folder."""
+def locked_outputs(root: Path) -> dict[str, list]:
+    """Each stage's outputs as the dvc.lock files record them now: {stage: [[path, md5], ...]}."""
+    found: dict[str, list] = {}
+    for dvc_yaml in U.dvc_files(root):
+        lock = dvc_yaml.with_name("dvc.lock")
+        for name, entry in ((U.read_yaml(lock) or {}).get("stages", {}) if lock.exists() else {}).items():
+            found[name] = sorted([out["path"], out.get("md5")] for out in entry.get("outs", []))
+    return found
+
+
+def plan(session: Session, units: dict[str, U.Unit]) -> dict:
+    """{order: {stage: DVC's position}, will_run: the units this session may run, changed: those DVC
+    runs whatever their inputs give, locked: the outputs of the will_run units at the start}: computed
+    once per session (a few seconds, by the first unit's runner) and kept in the session folder."""
     path = session.dir / "plan.json"
     if not path.exists():
         try:
@@ -73,9 +87,13 @@ def plan(session: Session, units: dict[str, U.Unit]) -> tuple[dict[str, int], se
         except Exception as error:  # noqa: BLE001 - any DVC internals changing: no lookahead, never a failure
             print(f"lookahead: off in this session (DVC's plan could not be read: {error!r})", flush=True)
             order, changed = [], []
-        atomic_write_text(path, json.dumps({"order": order, "will_run": sorted(downstream(units, changed))}))
+        will_run = downstream(units, changed)
+        locked = {name: outs for name, outs in locked_outputs(session.root).items() if name in will_run}
+        atomic_write_text(path, json.dumps({"order": order, "will_run": sorted(will_run), "changed": changed,
+                                            "locked": locked}))
     plan = json.loads(path.read_text())
-    return {name: i for i, name in enumerate(plan["order"])}, set(plan["will_run"])
+    return {"order": {name: i for i, name in enumerate(plan["order"])}, "will_run": set(plan["will_run"]),
+            "changed": set(plan.get("changed", plan["will_run"])), "locked": plan.get("locked", {})}
 
 
 def _kind(name: str) -> str:
@@ -98,10 +116,19 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
     """(unit, its provisional upstream units), in DVC's order, for the units this session will run that
     nobody has started and whose upstream units are recorded (run by DVC in this session, or up to date
     and not run) or finished in the background (provisional)."""
-    order, will_run = plan(session, units)
+    planned = plan(session, units)
+    order, will_run = planned["order"], planned["will_run"]
 
     def recorded(up: str) -> bool:  # DVC ran it in this session, or will not run it (up to date, untouched)
         return session.done(up) or up not in will_run
+
+    def sure(name: str) -> bool:
+        """DVC will run `name`: its stage changed, or an upstream it recorded in this run has new outputs.
+        (The dvc.lock files cannot change while this runner lives: DVC waits for its one stage.)"""
+        if name in planned["changed"]:
+            return True
+        moved = [up for up in units[name].upstream if up in will_run and session.done(up)]
+        return bool(moved) and any(session.locked_now().get(up) != planned["locked"].get(up) for up in moved)
 
     sequence = sorted(order, key=order.get)
     here = order.get(current, -1)
@@ -138,6 +165,8 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
     found = []
     for name, unit in units.items():
         if name == current or name not in will_run or session.done(name) or session.started(name) is not None:
+            continue
+        if not sure(name):
             continue
         provisional = sorted(up for up in unit.upstream if not recorded(up))
         if all(session.finished(up) and in_time(name, up) for up in provisional):

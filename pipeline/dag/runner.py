@@ -144,6 +144,7 @@ class Session:
 
     def __init__(self, root: Path, session: str, force: bool = False):
         self.root, self.dir, self.force = root, root / STATE / session, force
+        self._locked: dict[str, list] | None = None
         for marks in ("done", "handed"):
             (self.dir / marks).mkdir(parents=True, exist_ok=True)
 
@@ -191,6 +192,14 @@ class Session:
         """Background units still running (started, no result yet, process alive)."""
         units = [p.name.removesuffix(".started.json") for p in self.dir.glob("*.started.json")]
         return [u for u in units if self.result(u) is None and _alive(self.started(u)["pid"])]
+
+    def locked_now(self) -> dict[str, list]:
+        """plan.locked_outputs, read once per runner process (DVC writes no lock while its stage runs)."""
+        if self._locked is None:
+            from pipeline.dag.plan import locked_outputs
+
+            self._locked = locked_outputs(self.root)
+        return self._locked
 
     def others(self) -> list[Path]:
         return [p for p in (self.root / STATE).iterdir() if p.is_dir() and p != self.dir]

@@ -293,6 +293,23 @@ def test_an_incremental_repro_looks_ahead_only_at_what_dvc_will_run(tmp_path):
     assert (tmp_path / "report.txt").read_text() == "aB"
 
 
+def test_no_unit_starts_below_an_upstream_that_reran_to_the_same_outputs(tmp_path):
+    """root's command changes but writes the same bytes, and b changes: DVC skips a (its input came out the
+    same), so the lookahead must not start a beside b either (it would outlive `dvc repro`)."""
+    _project(tmp_path, _write("out/a.txt", "a"), _write("out/b.txt", "b"))
+    assert _dvc(tmp_path, "repro").returncode == 0
+    top = tmp_path / "dvc.yaml"
+    top.write_text(top.read_text().replace("import pathlib,sys; ", "import pathlib,sys;  "))  # root: same output
+    work = tmp_path / "dag" / "work" / "dvc.yaml"
+    work.write_text(work.read_text().replace("'b'", "'B'"))
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Running stage 'root'" in run.stdout and "Running stage 'dag/work/dvc.yaml:unit@a'" not in run.stdout
+    assert "Running stage 'dag/work/dvc.yaml:unit@b'" in run.stdout, run.stdout
+    assert "lookahead: started unit@a" not in run.stdout and not list(tmp_path.glob(f"{STATE}/unit@a.*")), run.stdout
+    assert (tmp_path / "report.txt").read_text() == "aB"
+
+
 def test_force_and_downstream_of_the_plan():
     assert runner.forced(["dvc", "repro", "--force"]) and runner.forced(["python", "-m", "dvc", "repro", "-f"])
     assert not runner.forced(["dvc", "repro"]) and not runner.forced(["dvc", "status", "-f"])
