@@ -3,7 +3,7 @@ overridden settings, fuse its dataset's test images, and score them against the 
 
     python benchmarks/quick_fusion_probe.py --run ssvif-swinfusion-fmb [--seed 0]
         [--set quick.train.max_steps_per_epoch=32 --set quick.models.swinfusion.embed_dim=24 ...]
-        [--test N] [--json FILE]
+        [--test N] [--json FILE] [--save DIR]
 
 Prints one JSON line: training seconds (one thread), the run's mean SSIM, Qabf and dE (CIEDE2000) over the
 first N test images, the `max` rule's on the same images, and the ratios the quick targets name
@@ -38,12 +38,18 @@ def _override(params: dict, assignment: str) -> None:
     node[leaf] = yaml.safe_load(value)
 
 
-def _scores(fuse, pairs) -> dict:
+def _scores(fuse, pairs, save: Path | None = None) -> dict:
     from pipeline.metrics.fusion import fusion_metrics
 
     rows = []
-    for ir, vis in pairs:
+    for i, (ir, vis) in enumerate(pairs):
         fused = fuse(ir, vis)
+        if save is not None:  # to look at: [infrared | visible | fused], one PNG per test image
+            from PIL import Image
+
+            save.mkdir(parents=True, exist_ok=True)
+            row = np.concatenate([np.repeat(ir[..., None], 3, axis=2), vis, fused], axis=1)  # uint8, as read
+            Image.fromarray(row).save(save / f"{i:03d}.png")
         rows.append(fusion_metrics(fused, np.repeat(ir[..., None], 3, axis=2), vis, SCORES))
     return {k: float(np.nanmean([r[k] for r in rows])) for k in SCORES}
 
@@ -56,7 +62,9 @@ def _scores(fuse, pairs) -> dict:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
 @click.option("--sensing", "sensing_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="an original EMMA run: its learned A_i, A_v (data/sensing/<dataset>); default: the ideal sensors")
-def main(run_name, seed, sets, n_test, json_out, sensing_dir) -> None:
+@click.option("--save", "save_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="also write [infrared | visible | fused] of each scored test image here")
+def main(run_name, seed, sets, n_test, json_out, sensing_dir, save_dir) -> None:
     from pipeline import layout
     from pipeline.data.io import read_infrared, read_visible
     from pipeline.data.raw_layout import pair_paths
@@ -93,7 +101,7 @@ def main(run_name, seed, sets, n_test, json_out, sensing_dir) -> None:
     for stem in split["test"][:n_test]:
         paths = pair_paths(spec, raw, stem, "test")
         pairs.append((read_infrared(paths["ir"]), read_visible(paths["vis"])))
-    run_scores, max_scores = _scores(model_fuser(model, ckpt["channels"]), pairs), _scores(rule_fuser("max"), pairs)
+    run_scores, max_scores = _scores(model_fuser(model, ckpt["channels"]), pairs, save_dir), _scores(rule_fuser("max"), pairs)
     hist = result["history"]
     row = {"run": run_name, "seed": seed, "sets": list(sets), "train_s": round(seconds, 1),
            "epochs": len(hist),
