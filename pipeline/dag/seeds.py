@@ -34,7 +34,11 @@ def expand(stages: dict, params: dict, externals: Iterable[str] = (), detection_
         fuse = stages["fuse"]["foreach"]
         for key, item in [(k, v) for k, v in fuse.items() if SEEDED.match(v["run"]) is None]:
             run = seeded(item["run"], seed)
-            fuse[run + key.removeprefix(item["run"])] = {**item, "run": run}
+            model = {}
+            if item["model_dir"] == layout.run_dir(item["run"]):  # its own training: this seed's model (a
+                # released original@<model> is the same for every seed)
+                model = {"model_dir": layout.run_dir(run), "model_file": f"{layout.run_dir(run)}/{layout.RUN_MODEL}"}
+            fuse[run + key.removeprefix(item["run"])] = {**item, "run": run, **model}
         for group, runs_only in (("fusion_metrics", True), ("segment", False)):
             # A copy: the one-seed DAG shares one item dict between fusion_metrics and segment.
             body = stages[group]["foreach"] = dict(stages[group]["foreach"])

@@ -81,6 +81,14 @@ def test_two_seeds_keep_every_first_seed_stage_and_add_seeded_ones(params, two):
             if dep.startswith(("data/runs/", "data/fused/", "data/stage_one/")):
                 assert dep in outs, (name, dep)
     assert both[f"train@{run}-s{s}"]["cmd"].startswith(f"{RUNNER} python -m stages.train --run {run}-s{s} ")
+    # ... and reads its own seed's model and stage I, never the first seed's (a seeded fuse once fused seed 0's).
+    for name in added:
+        for dep in both[name]["deps"]:
+            if dep.startswith(("data/runs/", "data/stage_one/")):
+                assert dep.endswith(f"-s{s}"), (name, dep)
+    for key in (f"fuse@{run}-s{s}", f"fuse@{run}-s{s}-m3fd", f"fuse@original-swinfusion-fmb-s{s}"):
+        model = f"data/runs/{key.split('@')[1].removesuffix('-m3fd')}/model.pt"
+        assert f"--model {model} " in both[key]["cmd"], both[key]["cmd"]
     assert f"--fused data/fused/{run}-s{s}/fmb" in both[f"segment@{run}-s{s}-fmb"]["cmd"]
     assert "--fused data/fused/max/fmb" in both[f"segment@max-s{s}-fmb"]["cmd"]
     assert both[f"segment@max-s{s}-fmb"]["outs"][0] == f"reports/metrics/segment/max-s{s}-fmb.json"
