@@ -128,7 +128,7 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
         if name in planned["changed"]:
             return True
         moved = [up for up in units[name].upstream if up in will_run and session.done(up)]
-        return bool(moved) and any(session.locked_now().get(up) != planned["locked"].get(up) for up in moved)
+        return any(session.locked_now().get(up) != planned["locked"].get(up) for up in moved)
 
     sequence = sorted(order, key=order.get)
     here = order.get(current, -1)

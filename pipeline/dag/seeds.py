@@ -37,7 +37,7 @@ def expand(stages: dict, params: dict, externals: Iterable[str] = (), detection_
             model = {}
             if item["model_dir"] == layout.run_dir(item["run"]):  # its own training: this seed's model (a
                 # released original@<model> is the same for every seed)
-                model = {"model_dir": layout.run_dir(run), "model_file": f"{layout.run_dir(run)}/{layout.RUN_MODEL}"}
+                model = {"model_dir": layout.run_dir(run), "model_file": layout.run_model(run)}
             fuse[run + key.removeprefix(item["run"])] = {**item, "run": run, **model}
         for group, runs_only in (("fusion_metrics", True), ("segment", False)):
             # A copy: the one-seed DAG shares one item dict between fusion_metrics and segment.
