@@ -84,14 +84,15 @@ def train_unit(params, model, framework, stage, crop, batch, checkpointing, devi
     if framework == "original":
         run = {"framework": "original", "model": model, "dataset": "fmb", "channels": 1}
         train = {**p["original"], "crop": crop, "batch": batch, "checkpointing": checkpointing}
-        s = RunSettings(name="bench", run=run, widths=p["models"][model], train=train, lr_scale=p["lr_scale"])
+        s = RunSettings(name="bench", run=run, widths=p["models"][model], train=train, lr_scale=p["lr_scale"],
+                        lr_max=p.get("lr_max"))
     else:
         run = {"framework": "ssvif", "model": model, "dataset": "fmb", "channels": 3, "n_classes": 15, "lambda_color": 20,
                "csc": True, "two_stage": stage == 1}
         train = {**p["train"], "crop": crop, "batch": batch, "checkpointing": checkpointing, "compile": False}
         s = RunSettings(name="bench", run=run, widths=p["models"][model], train=train, segformer=p["segformer"],
                         loss=params["loss"], weightings=params["weightings"], weighting="gdwa",
-                        ssvif_lr=params["ssvif_lr"], lr_scale=p["lr_scale"])
+                        ssvif_lr=params["ssvif_lr"], lr_scale=p["lr_scale"], lr_max=p.get("lr_max"))
     torch.manual_seed(0)
     trainer = build_trainer(s, device=device, log=lambda _: None)
     trainer.strategy.begin_epoch(stage, [])

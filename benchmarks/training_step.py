@@ -30,7 +30,8 @@ def _settings(params, profile, model, weighting, crop, batch):
     train = {**p["train"], "crop": crop, "batch": batch}
     return RunSettings(name=f"bench-{model}-{weighting}", run=run, widths=p["models"][model], train=train,
                        segformer=p["segformer"], loss=params["loss"], weightings=params["weightings"],
-                       weighting=weighting, seed=0, ssvif_lr=params["ssvif_lr"], lr_scale=p["lr_scale"])
+                       weighting=weighting, seed=0, ssvif_lr=params["ssvif_lr"], lr_scale=p["lr_scale"],
+                       lr_max=p.get("lr_max"))
 
 
 def time_steps(params, profile, model, weighting, stats, crop, batch, steps) -> float:

@@ -26,8 +26,8 @@ def params_for(rep_name: str, rep_run: dict) -> list[str]:
 
     plain = ["profile", "seed", *[f"runs.{rep_name}.{f}" for f in KEY_FIELDS], "loss", "ssvif_lr"]
     scoped = [f"{{profile}}.train.{f}" for f in TRAIN_FIELDS]
-    return plain + scoped + [f"{{profile}}.models.{rep_run['model']}", "{profile}.lr_scale", "{profile}.lr_schedule",
-                             "{profile}.threads", "{profile}.gpus"]
+    return plain + scoped + [f"{{profile}}.models.{rep_run['model']}", "{profile}.lr_scale", "{profile}.lr_max",
+                             "{profile}.lr_schedule", "{profile}.threads", "{profile}.gpus"]
 
 
 def representative(params: dict, unit: str) -> tuple[str, int | None]:

@@ -33,11 +33,12 @@ def params_for(run_name: str, run: dict) -> list[str]:
     model = f"{{profile}}.models.{run['model']}"
     if run["framework"] == "original":
         keys = ["profile", "seed", f"runs.{run_name}", "{profile}.original", "{profile}.original_schedule", model,
-                "{profile}.lr_scale", "{profile}.lr_schedule", "{profile}.threads", "{profile}.gpus"]
+                "{profile}.lr_scale", "{profile}.lr_max", "{profile}.lr_schedule", "{profile}.threads",
+                "{profile}.gpus"]
         return keys + (["{profile}.sensing"] if run["model"] == SENSED else [])
     keys = ["profile", "seed", f"runs.{run_name}", "loss", "weightings", "ssvif_lr", "{profile}.train",
-            "{profile}.segformer", model, "{profile}.lr_scale", "{profile}.lr_schedule", "{profile}.threads",
-            "{profile}.gpus"]
+            "{profile}.segformer", model, "{profile}.lr_scale", "{profile}.lr_max", "{profile}.lr_schedule",
+            "{profile}.threads", "{profile}.gpus"]
     return keys + (["weighting"] if run.get("headline") else [])
 
 
@@ -50,6 +51,7 @@ def settings(params: dict, run_name: str, seed: int | None = None):
     seed = int(params["seed"] if seed is None else seed)
     common = dict(name=run_name, run=run, widths=profile_section(params, f"models.{run['model']}"), seed=seed,
                   lr_scale=_positive(params, f"{params['profile']}.lr_scale"),
+                  lr_max=_cap(params, f"{params['profile']}.lr_max"),
                   lr_schedule=dict(params[params["profile"]].get("lr_schedule") or {}))
     if run["framework"] == "original":
         # only EMMA's framework has sensing networks; a params.yaml without the block keeps the ideal sensors
@@ -64,6 +66,13 @@ def settings(params: dict, run_name: str, seed: int | None = None):
     return RunSettings(train=train, segformer=profile_section(params, "segformer"),
                        loss=get(params, "loss"), weightings=get(params, "weightings"),
                        weighting=run_weighting(params, run_name), ssvif_lr=_positive(params, "ssvif_lr"), **common)
+
+
+def _cap(params: dict, key: str) -> float | None:
+    """`<profile>.lr_max` as a positive number, or None (null: no cap); a missing or bad one names the key."""
+    from pipeline.params import get
+
+    return None if get(params, key) is None else _positive(params, key)
 
 
 def _positive(params: dict, key: str) -> float:

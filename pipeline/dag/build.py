@@ -47,9 +47,9 @@ SENSING_FUSION = "max"
 RELEASED_SENSING = "released"
 # Per-unit params keys and plugin code files fill fixed slots (p0.., q0.., c0..), so one unit's
 # lists never change another unit's template.
-PLAIN_SLOTS, SCOPED_SLOTS, CODE_SLOTS = 8, 8, 8
+PLAIN_SLOTS, SCOPED_SLOTS, CODE_SLOTS = 8, 9, 8
 # stage_one@ lists the stage-I fields of `<profile>.train` one by one (never patience, gradient_stats).
-STAGE_ONE_SCOPED_SLOTS = 13
+STAGE_ONE_SCOPED_SLOTS = 14
 # Starting points of the downstream fine-tunes: one segmenter per segmentation dataset, one detector.
 WEIGHT_TARGETS = {**{L.weights_name(SEGMENTER, d): {"target": SEGMENTER, "dataset": d} for d in SCORED_DATASETS},
                   L.weights_name(DETECTOR, DETECTION_DATASET): {"target": DETECTOR, "dataset": DETECTION_DATASET}}

@@ -41,6 +41,7 @@ class RunSettings:
     sensing: dict = field(default_factory=dict)  # <profile>.sensing (+ the folder's digests) of original EMMA runs
     schedule: dict = field(default_factory=dict)  # <profile>.original_schedule (original runs)
     lr_scale: float = 1.0  # <profile>.lr_scale: every framework trains at its paper's learning rate x this
+    lr_max: float | None = None  # <profile>.lr_max: ... at most this (None: no cap)
     ssvif_lr: float | None = None  # params `ssvif_lr`: SSVIF's paper learning rate (ssvif runs)
     lr_schedule: dict = field(default_factory=dict)  # <profile>.lr_schedule: every framework's rate over its steps
     stage_one_unit: str | None = None  # the shared stage-I unit it continued from (pipeline.train.stage_one)
@@ -60,8 +61,13 @@ class RunSettings:
 
     @property
     def lr(self) -> float:
-        """The learning rate the run trains at: its paper's x lr_scale (pipeline.train.learning_rate)."""
-        return scaled_lr(self.paper_lr, self.lr_scale)
+        """The learning rate the run trains at: its paper's x lr_scale, at most lr_max (pipeline.train.learning_rate)."""
+        return scaled_lr(self.paper_lr, self.lr_scale, self.lr_max)
+
+    @property
+    def capped(self) -> bool:
+        """Whether lr_max, not paper rate x lr_scale, sets the run's rate."""
+        return self.lr < scaled_lr(self.paper_lr, self.lr_scale)
 
     @property
     def learned_sensing(self) -> bool:
@@ -82,14 +88,16 @@ class RunSettings:
     def record(self) -> dict:
         """The resolved configuration, as written to config.json (no paths, no timings)."""
         rec = {"run": self.name, **{k: v for k, v in asdict(self).items()
-                                    if k not in ("name", "sensing", "schedule", "lr_scale", "ssvif_lr", "lr_schedule",
-                                                 "stage_one_unit")}}
+                                    if k not in ("name", "sensing", "schedule", "lr_scale", "lr_max", "ssvif_lr",
+                                                 "lr_schedule", "stage_one_unit")}}
         schedule = check_lr_schedule(self.lr_schedule)
         if not is_constant(schedule):  # constant (the paper profile): the record every run wrote before
             rec["lr_schedule"] = schedule
         # gradient_stats true is what every run did before it was a param: their records stay as they were
         if rec["train"].get("gradient_stats") is True:
             rec["train"] = {k: v for k, v in rec["train"].items() if k != "gradient_stats"}
+        if self.capped:  # uncapped: the record every run wrote before the cap
+            rec["lr_max"] = self.lr_max
         if self.framework == "original":
             rec["original_variant"] = original_framework(self.run["model"]).note
             rec["lr"] = self.lr  # its paper's rate (the note) x lr_scale

@@ -1,7 +1,8 @@
-"""One learning-rate rule for every framework: its paper's rate x `<profile>.lr_scale` (params.yaml).
+"""One learning-rate rule for every framework: its paper's rate x `<profile>.lr_scale`, at most `<profile>.lr_max`
+(params.yaml).
 
 Resolved as stages.train resolves it (`settings`), for every registered fusion model in every
-framework, under both profiles; a bad lr_scale stops the stage with an error naming the key; only
+framework, under both profiles; a bad lr_scale or lr_max stops the stage with an error naming the key; only
 the train units declare the rule's params (nothing else is invalidated by a change of it).
 """
 from __future__ import annotations
@@ -38,13 +39,36 @@ def _paper_rate(framework: str, model: str) -> float:
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("model", FUSION_MODEL_NAMES)
-def test_every_framework_trains_at_its_paper_rate_times_lr_scale(framework, model):
+def test_every_framework_trains_at_its_paper_rate_times_lr_scale_at_most_lr_max(framework, model):
     paper = settings(_params(framework, model, "paper"), "t")
     quick = settings(_params(framework, model, "quick"), "t")
     assert PARAMS["paper"]["lr_scale"] == 1 and PARAMS["quick"]["lr_scale"] == 10
-    assert paper.lr == _paper_rate(framework, model) == paper.paper_lr
-    assert quick.lr == paper.lr * PARAMS["quick"]["lr_scale"]
+    assert PARAMS["paper"]["lr_max"] is None and PARAMS["quick"]["lr_max"] == 1e-3
+    assert paper.lr == _paper_rate(framework, model) == paper.paper_lr  # the paper profile: no cap
+    assert quick.lr == min(paper.lr * PARAMS["quick"]["lr_scale"], PARAMS["quick"]["lr_max"])
     assert train_config(quick).lr == quick.lr and train_config(paper).lr == paper.lr  # what Adam is given
+
+
+def test_the_cap_binds_only_original_seafusion_and_its_record_says_so():
+    """1e-3 is the highest paper rate (SeAFusion's own), so 10x binds for original SeAFusion alone."""
+    capped = {run for run in PARAMS["runs"] if settings(PARAMS, run).capped}
+    assert capped == {run for run, spec in PARAMS["runs"].items()
+                      if spec["framework"] == "original" and spec["model"] == "seafusion"}
+    rec = settings(PARAMS, "original-seafusion-fmb").record()
+    assert rec["lr"] == 1e-3 and rec["lr_max"] == 1e-3 and rec["lr_scale"] == 10
+    assert "lr_max" not in settings(PARAMS, "original-emma-fmb").record()  # uncapped: the record as before
+    assert "lr_max" not in settings({**PARAMS, "profile": "paper"}, "original-seafusion-fmb").record()
+
+
+@pytest.mark.parametrize("bad", [0, -1e-3, "1e-3", True, math.nan])
+def test_a_bad_lr_max_is_an_error_naming_the_key(bad):
+    params = copy.deepcopy(PARAMS)
+    params["quick"]["lr_max"] = bad
+    with pytest.raises(ParamsError, match=r"quick\.lr_max=.*positive number"):
+        settings(params, "original-seafusion-fmb")
+    del params["quick"]["lr_max"]
+    with pytest.raises(ParamsError, match=r"quick\.lr_max"):
+        settings(params, "ssvif-swinfusion-fmb")
 
 
 def test_quick_ssvif_keeps_todays_rate():
@@ -89,7 +113,7 @@ def test_a_leftover_train_lr_is_refused_not_ignored():
 
 
 def test_only_the_train_units_declare_the_rule(tmp_path):
-    """DVC params as DVC resolves them: lr_scale in every train and shared stage-I unit and nowhere else; ssvif_lr
+    """DVC params as DVC resolves them: lr_scale and lr_max in every train and shared stage-I unit and nowhere else; ssvif_lr
     in SSVIF's (a stage_one@ unit trains SSVIF's stage I)."""
     from pipeline.dag import files as dag
     from pipeline.dag import units
@@ -101,9 +125,10 @@ def test_only_the_train_units_declare_the_rule(tmp_path):
         (tmp_path / path).write_text(text)
     resolved = units.load(tmp_path, params)
     scaled = {name for name, unit in resolved.items() if "quick.lr_scale" in unit.params}
+    capped = {name for name, unit in resolved.items() if "quick.lr_max" in unit.params}
     with_ssvif_lr = {name for name, unit in resolved.items() if "ssvif_lr" in unit.params}
     train = {name for name in resolved if name.startswith("train@")}
     stage_one = {name for name in resolved if name.startswith("stage_one@")}
-    assert train and stage_one and scaled == train | stage_one
+    assert train and stage_one and scaled == capped == train | stage_one
     assert with_ssvif_lr == stage_one | {f"train@{run}" for run, spec in params["runs"].items()
                                          if spec["framework"] == "ssvif"}
