@@ -200,10 +200,10 @@ def training_checks(runs: dict, history: History, seed: int | None = None) -> li
     return out
 
 
-# Not enforced, since it does not hold on seed 0: at the like-for-like rate (10x its paper's 1e-3) original
-# SeAFusion's own loss rises after its second epoch on both datasets (docs/measurements.md, "The quick fusion").
-ORIGINALS_WHY = ("Each original descends its own loss from random weights. Informational: at 10x its paper's rate "
-                 "original SeAFusion's loss rises on seed 0 (docs/measurements.md).")
+# Not enforced: before `<profile>.lr_max` capped it, original SeAFusion's own loss rose at 10x its paper's 1e-3 on
+# both datasets (docs/measurements.md, "The quick fusion"). With the cap it holds on seeds 0, 1 and 2 (README, Seeds).
+ORIGINALS_WHY = ("Each original descends its own loss from random weights. Informational: before lr_max capped "
+                 "its rate, original SeAFusion's loss rose at 10x its paper's rate (docs/measurements.md).")
 
 
 def _weaker(v: dict) -> float:

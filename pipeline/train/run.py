@@ -100,7 +100,7 @@ class RunSettings:
             rec["lr_max"] = self.lr_max
         if self.framework == "original":
             rec["original_variant"] = original_framework(self.run["model"]).note
-            rec["lr"] = self.lr  # its paper's rate (the note) x lr_scale
+            rec["lr"] = self.lr  # its paper's rate (the note) x lr_scale, at most lr_max
             if self.lr_scale != 1:  # 1 (the paper profile): the record every original run wrote before
                 rec["lr_scale"] = self.lr_scale
             rec["model_selection"] = LastEpoch.note
