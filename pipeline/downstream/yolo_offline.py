@@ -2,7 +2,8 @@
 
 Ultralytics reads YOLO_OFFLINE / YOLO_AUTOINSTALL / YOLO_CONFIG_DIR when it is imported, so
 :func:`configure_offline` must run first; it refuses if Ultralytics is already imported with
-YOLO_OFFLINE unset (later calls only move the settings).
+YOLO_OFFLINE unset (later calls only move the settings). It also lifts NMS's wall-clock limit,
+so a detection score never depends on how busy the machine is.
 """
 from __future__ import annotations
 
@@ -29,7 +30,36 @@ def configure_offline(config_dir: str | Path) -> Path:
     # WEIGHTS_DIR was read from the settings file at import (a fresh file says "weights", cwd-relative).
     yolo_utils.WEIGHTS_DIR = config_dir / "weights"
     _place_fonts(Path(yolo_utils.USER_CONFIG_DIR))
+    _lift_nms_time_limit()
     return config_dir
+
+
+def _lift_nms_time_limit() -> None:
+    """Make Ultralytics' NMS finish every image of a batch, however long the machine takes.
+
+    ``non_max_suppression`` stops after ``2.0 + max_time_img x batch`` seconds of wall clock and
+    leaves the batch's remaining images without detections, so a loaded machine scored lower
+    (detect@infrared-s1: mAP50 30.64 under load, 39.57 alone). Its validator and predictor look the
+    function up on the module at each call, so replacing the module attribute covers both.
+    """
+    import functools
+    import inspect
+
+    from ultralytics.utils import nms
+
+    original = nms.non_max_suppression
+    if getattr(original, "without_time_limit", False):  # already lifted (configure_offline runs per stage)
+        return
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def non_max_suppression(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments["max_time_img"] = float("inf")  # time_limit = 2.0 + inf x batch: never reached
+        return original(*bound.args, **bound.kwargs)
+
+    non_max_suppression.without_time_limit = True
+    nms.non_max_suppression = non_max_suppression
 
 
 def _place_fonts(user_config_dir: Path) -> None:
