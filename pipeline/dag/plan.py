@@ -2,10 +2,12 @@
 
 pipeline.dag.runner calls :func:`ready` while a stage runs. The rules, each for the bytes or for time:
 - only units this run will execute (DVC's changed stages and everything downstream; all under --force);
-  a unit that is not itself changed goes only once an upstream stage DVC recorded in this run has other
-  outputs than at its start (DVC skips a stage whose inputs came out the same; a unit started anyway would
-  outlive the run, rewriting outputs after `dvc repro` has returned);
-- a unit's upstream units are recorded by DVC, or finished in the background ("provisional");
+  a unit that is not changed by itself (its command, outputs, params or code; not only an upstream's
+  outputs, missing at the start as in a fresh clone) goes only once an upstream stage DVC recorded in
+  this run has other outputs than at its start (DVC skips a stage whose inputs came out the same; a unit
+  started anyway would outlive the run, rewriting outputs after `dvc repro` has returned);
+- a unit's upstream units are recorded by DVC (run, or passed and skipped), or finished in the background
+  ("provisional");
 - a provisional unit starts only if, by this run's timings of its kind, it should end before DVC
   reaches its upstream stage (DVC removing those outputs would stop it: runner.drop_doomed);
 - in DVC's own order, so the background works on what DVC needs next.
@@ -24,10 +26,11 @@ if TYPE_CHECKING:
     from pipeline.dag.runner import Session
 
 
-def dvc_plan(root: Path, force: bool) -> tuple[list[str], list[str]]:
-    """(order, changed): stage names in the order a whole-pipeline `dvc repro` runs them (DVC's own
-    plan: a depth-first post-order from the root dvc.yaml's stages), and those that changed (what
-    `dvc status` lists; every stage under `--force`).
+def dvc_plan(root: Path, force: bool) -> tuple[list[str], list[str], list[str]]:
+    """(order, changed, sure): stage names in the order a whole-pipeline `dvc repro` runs them (DVC's own
+    plan: a depth-first post-order from the root dvc.yaml's stages), those that changed (what
+    `dvc status` lists; every stage under `--force`), and those of them that DVC runs whatever their
+    upstream stages write (:func:`_own_change`).
 
     The DVC process that runs this unit holds the repository lock, so this read-only look runs
     without DVC's locks and without its hash database (DVC's own `stage.changed()`, hashing afresh)."""
@@ -47,8 +50,23 @@ def dvc_plan(root: Path, force: bool) -> tuple[list[str], list[str]]:
         repo.lock, repo.state = types.SimpleNamespace(is_locked=True), StateNoop()
         steps = plan_repro(get_active_graph(repo.index.graph), collect_stages(repo, [str(root / "dvc.yaml")]))
         order = [name(stage) for stage in steps]
-        changed = order if force else [name(stage) for stage in steps if stage.changed()]
-    return order, changed
+        if force:
+            return order, order, order
+        produced = [out.fs_path for stage in steps for out in stage.outs]
+        changed = [name(stage) for stage in steps if stage.changed()]
+        sure = [name(stage) for stage in steps if name(stage) in changed and _own_change(stage, produced)]
+    return order, changed, sure
+
+
+def _own_change(stage, produced: list[str]) -> bool:
+    """Changed whatever its upstream stages write: its command, one of its outputs (missing or edited), or a
+    dep no stage writes (params, code). A stage changed only through an upstream's outputs (missing at the
+    start, as in a fresh clone) is skipped by DVC if they come out as dvc.lock records them."""
+    def written(path: str) -> bool:
+        return any(path == out or path.startswith(out + "/") or out.startswith(path + "/") for out in produced)
+
+    return (stage.changed_stage() or stage.changed_outs()
+            or any(dep.status() for dep in stage.deps if not written(dep.fs_path)))
 
 
 def downstream(units: dict[str, U.Unit], names: list[str]) -> set[str]:
@@ -83,17 +101,28 @@ def plan(session: Session, units: dict[str, U.Unit]) -> dict:
     path = session.dir / "plan.json"
     if not path.exists():
         try:
-            order, changed = dvc_plan(session.root, session.force)
+            order, changed, sure = dvc_plan(session.root, session.force)
         except Exception as error:  # noqa: BLE001 - any DVC internals changing: no lookahead, never a failure
             print(f"lookahead: off in this session (DVC's plan could not be read: {error!r})", flush=True)
-            order, changed = [], []
+            order, changed, sure = [], [], []
         will_run = downstream(units, changed)
         locked = {name: outs for name, outs in locked_outputs(session.root).items() if name in will_run}
         atomic_write_text(path, json.dumps({"order": order, "will_run": sorted(will_run), "changed": changed,
-                                            "locked": locked}))
+                                            "sure": sure, "locked": locked}))
     plan = json.loads(path.read_text())
+    changed = plan.get("changed", plan["will_run"])
     return {"order": {name: i for i, name in enumerate(plan["order"])}, "will_run": set(plan["will_run"]),
-            "changed": set(plan.get("changed", plan["will_run"])), "locked": plan.get("locked", {})}
+            "changed": set(changed), "sure": set(plan.get("sure", changed)), "locked": plan.get("locked", {})}
+
+
+def skipped(session: Session, order: dict[str, int], up: str, current: str) -> bool:
+    """DVC has passed `up` without running it: its stage came out unchanged (a fresh clone's committed
+    outputs, an upstream that reran to the same bytes), so its outputs are those dvc.lock records. DVC
+    runs stages in `order`, one at a time: every stage before `current` is run (done) or skipped. Not
+    while a background run of `up` may still write."""
+    if session.done(up) or order.get(up, len(order)) >= order.get(current, -1):
+        return False
+    return up not in session.running()
 
 
 def _kind(name: str) -> str:
@@ -119,13 +148,13 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
     planned = plan(session, units)
     order, will_run = planned["order"], planned["will_run"]
 
-    def recorded(up: str) -> bool:  # DVC ran it in this session, or will not run it (up to date, untouched)
-        return session.done(up) or up not in will_run
+    def recorded(up: str) -> bool:  # DVC ran it in this session, skipped it, or will not run it (up to date)
+        return session.done(up) or up not in will_run or skipped(session, order, up, current)
 
     def sure(name: str) -> bool:
-        """DVC will run `name`: its stage changed, or an upstream it recorded in this run has new outputs.
+        """DVC will run `name`: it changed by itself, or an upstream it recorded in this run has new outputs.
         (The dvc.lock files cannot change while this runner lives: DVC waits for its one stage.)"""
-        if name in planned["changed"]:
+        if name in planned["sure"]:
             return True
         moved = [up for up in units[name].upstream if up in will_run and session.done(up)]
         return any(session.locked_now().get(up) != planned["locked"].get(up) for up in moved)
@@ -165,6 +194,8 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
     found = []
     for name, unit in units.items():
         if name == current or name not in will_run or session.done(name) or session.started(name) is not None:
+            continue
+        if order.get(name, here + 1) < here:  # DVC has passed it (run or skipped): never after the fact
             continue
         if not sure(name):
             continue

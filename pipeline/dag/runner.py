@@ -41,7 +41,7 @@ from pipeline import layout
 from pipeline.atomic import atomic_write_text
 from pipeline.cpus import available_cpus
 from pipeline.dag import units as U
-from pipeline.dag.plan import ready
+from pipeline.dag.plan import plan, ready, skipped
 
 STATE = Path(layout.work_dir("lookahead"))  # under the project root; data/work/ is never DVC's or git's
 JOBS_ENV = "SSVIF_STAGE_JOBS"  # overrides <profile>.jobs (1 turns the lookahead off)
@@ -338,7 +338,10 @@ def _collect(session: Session, unit: U.Unit, units: dict[str, U.Unit], jobs: int
         time.sleep(POLL_S)
     result = session.result(unit.name) or {"state": "interrupted"}
     sys.stdout.write(session.log(unit.name).read_text(errors="replace"))
-    redone = [up for up in started.get("provisional", []) if not session.handed(up)]
+    # An upstream DVC ran again replaced what this unit read; one DVC skipped kept it (as dvc.lock records it).
+    order = plan(session, units)["order"]
+    redone = [up for up in started.get("provisional", [])
+              if not session.handed(up) and not skipped(session, order, up, unit.name)]
     if redone:
         result = {"state": f"read {', '.join(redone)} before DVC recorded it from elsewhere", "rc": result.get("rc")}
     if result["state"] == "done" and restore(session, unit):

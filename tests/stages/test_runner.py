@@ -217,8 +217,8 @@ def _chain(tmp: Path, wait_for: str, y_waits_for: str = "", middle: bool = True)
 
 def test_the_chain_order_is_dvcs(tmp_path):
     _chain(tmp_path, "marks/y")
-    order, changed = plan.dvc_plan(tmp_path, force=False)
-    assert order == ["root", "unit@l", "mid@m", "unit@x", "unit@y", "report"] and changed == order
+    order, changed, sure = plan.dvc_plan(tmp_path, force=False)
+    assert order == ["root", "unit@l", "mid@m", "unit@x", "unit@y", "report"] and changed == sure == order
 
 
 def test_a_unit_goes_ahead_on_an_upstream_finished_in_the_background(tmp_path):
@@ -333,3 +333,63 @@ def test_a_provisional_unit_starts_only_if_it_should_end_before_dvc_reaches_its_
     found = dict(plan.ready(units, session, "cur"))
     assert ("down@y" in found) is goes and found.get("down@y", ["up@x"]) == ["up@x"]
     assert "mid@1" in found  # on recorded inputs, it always goes
+
+
+def _fresh_clone(tmp: Path) -> None:
+    """root -> split@s -> a, b (a and b meet) -> report. After a full repro, only what a fresh clone lacks is
+    deleted: s's and the report's outputs stay, as committed files do."""
+    (tmp / "marks").mkdir()
+    (tmp / "meet.py").write_text(MEET)
+    (tmp / "out").mkdir()
+    (tmp / "params.yaml").write_text(yaml.safe_dump({"profile": "quick", "quick": {"jobs": 2, "threads": 1}}))
+    cat = "python -c " + shlex.quote("import pathlib; pathlib.Path('report.txt').write_text("
+                                     "open('out/a.txt').read()+open('out/b.txt').read())")
+    root = {"stages": {
+        "root": {"cmd": f"{RUNNER} {_write('out/root.txt', 'r')}", "outs": ["out/root.txt"]},
+        "report": {"cmd": f"{RUNNER} {cat}", "deps": ["out/a.txt", "out/b.txt"],
+                   "outs": [{"report.txt": {"cache": False}}]}}}
+    do = {"wdir": "../..", "cmd": f"{RUNNER} ${{item.cmd}}", "deps": ["${item.dep}"], "outs": ["out/${key}.txt"]}
+    committed = {**do, "outs": [{"out/${key}.txt": {"cache": False}}]}  # as data/splits/ are
+    work = {"split": {"foreach": {"s": {"cmd": _write("out/s.txt", "s"), "dep": "out/root.txt"}}, "do": committed},
+            "unit": {"foreach": {"a": {"cmd": _meet("a", "b"), "dep": "out/s.txt"},
+                                 "b": {"cmd": _meet("b", "a"), "dep": "out/s.txt"}}, "do": do}}
+    (tmp / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
+    (tmp / "dag" / "work").mkdir(parents=True)
+    (tmp / "dag" / "work" / "dvc.yaml").write_text(yaml.safe_dump({"stages": work}, sort_keys=False))
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=tmp, check=True)
+    assert _dvc(tmp, "repro").returncode == 0
+    for path in ["out/root.txt", "out/a.txt", "out/b.txt", *(str(m.relative_to(tmp)) for m in (tmp / "marks").iterdir())]:
+        (tmp / path).unlink()
+    shutil.rmtree(tmp / runner.STATE)
+    shutil.rmtree(tmp / ".dvc" / "cache")  # nor has a fresh clone DVC's cache (no remote): nothing to check out
+
+
+def test_a_fresh_clone_runs_what_is_missing_and_looks_ahead_past_a_stage_dvc_skips(tmp_path):
+    """s's input comes out as recorded, so DVC skips s: a and b, below it, must still run side by side
+    (a waits for b to start: with the lookahead stuck behind the skipped s, a fails with exit 5)."""
+    _fresh_clone(tmp_path)
+    order, changed, sure = plan.dvc_plan(tmp_path, force=False)
+    assert set(changed) == set(order) and sure == ["root", "unit@a", "unit@b"]  # s and report: only upstream missing
+    run = _dvc(tmp_path, "repro")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Stage 'dag/work/dvc.yaml:split@s' didn't change, skipping" in run.stdout, run.stdout
+    assert "lookahead: started unit@b in the background, beside unit@a" in run.stdout, run.stdout
+    assert "a met True" in run.stdout and "b met True" in run.stdout
+    assert "lookahead: started split@s" not in run.stdout and "Stage 'report' didn't change" in run.stdout
+    again = _dvc(tmp_path, "repro")
+    assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+
+def test_an_upstream_dvc_skipped_is_recorded_once_no_background_run_of_it_writes(tmp_path):
+    """DVC at `cur` has passed `up@x` without running it: `down@y` goes, unless up@x's background run lives."""
+    session = runner.Session(tmp_path, "s")
+    names = ["up@x", "cur", "down@y"]
+    (session.dir / "plan.json").write_text(json.dumps({"order": names, "will_run": names}))
+    units = {n: U.Unit(n, "", [], [], []) for n in names}
+    units["down@y"].upstream = {"up@x"}
+    assert dict(plan.ready(units, session, "cur")) == {"down@y": []}
+    session.write("up@x", "started", cmd="", pid=os.getpid(), started=100.0, provisional=[])  # still running
+    assert dict(plan.ready(units, session, "cur")) == {}
+    session.write("up@x", "result", state="done", rc=0, ended=101.0)
+    assert dict(plan.ready(units, session, "cur")) == {"down@y": []}
+    assert "down@y" not in dict(plan.ready(units, session, "up@x"))  # not passed yet: DVC is there now
