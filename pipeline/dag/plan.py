@@ -120,9 +120,12 @@ def skipped(session: Session, order: dict[str, int], up: str, current: str) -> b
     outputs, an upstream that reran to the same bytes), so its outputs are those dvc.lock records. DVC
     runs stages in `order`, one at a time: every stage before `current` is run (done) or skipped. Not
     while a background run of `up` may still write."""
-    if session.done(up) or order.get(up, len(order)) >= order.get(current, -1):
-        return False
-    return up not in session.running()
+    return not session.done(up) and passed(order, up, current) and up not in session.running()
+
+
+def passed(order: dict[str, int], name: str, current: str) -> bool:
+    """DVC, now at `current`, has already dealt with `name` (run or skipped): it comes earlier in `order`."""
+    return order.get(name, len(order)) < order.get(current, -1)
 
 
 def _kind(name: str) -> str:
@@ -195,7 +198,7 @@ def ready(units: dict[str, U.Unit], session: Session, current: str) -> list[tupl
     for name, unit in units.items():
         if name == current or name not in will_run or session.done(name) or session.started(name) is not None:
             continue
-        if order.get(name, here + 1) < here:  # DVC has passed it (run or skipped): never after the fact
+        if passed(order, name, current):  # never after the fact
             continue
         if not sure(name):
             continue

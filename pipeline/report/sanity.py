@@ -201,7 +201,8 @@ def training_checks(runs: dict, history: History, seed: int | None = None) -> li
 
 
 # Not enforced: before `<profile>.lr_max` capped it, original SeAFusion's own loss rose at 10x its paper's 1e-3 on
-# both datasets (docs/measurements.md, "The quick fusion"). With the cap it holds on seeds 0, 1 and 2 (README, Seeds).
+# both datasets (docs/measurements.md, "The quick fusion"). With the cap it passed on seeds 0, 1 and 2; enforcing it
+# waits for those per-seed values in README's Seeds table (docs/measurements.md, "Sanity policy").
 ORIGINALS_WHY = ("Each original descends its own loss from random weights. Informational: before lr_max capped "
                  "its rate, original SeAFusion's loss rose at 10x its paper's rate (docs/measurements.md).")
 
