@@ -356,4 +356,3 @@ def test_training_checks_on_a_further_seed(params):
     results = {e["name"]: e for e in sanity.evaluate_expectations(params, good_files(params).get, histories.get)}
     assert _failed(results) == [TRAINING[0][:-1] + ", seed 2)", TRAINING[3][:-1] + ", seed 2)"]
     assert "Highest: ssvif-swinfusion-msrs-s2." in results[TRAINING[0][:-1] + ", seed 2)"]["why"]
-
